@@ -1,0 +1,82 @@
+// newsrl: one binary, one subcommand per job. Run `newsrl --help`.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "actors/doctor.h"
+#include "actors/roles.h"
+#include "launch/config.h"
+#include "runtime/cluster.h"
+#include "runtime/errors.h"
+#include "runtime/failure.h"
+
+namespace {
+
+using namespace newsrl;
+
+constexpr const char* kVersion = "0.1.0";
+
+int doctor(int& argc, char**& argv, const std::string& config_path, const actors::DoctorOptions& options) {
+  toml::table config;
+  if (!config_path.empty()) {
+    config = launch::load_config(config_path);
+    // A training config is welcome here: the doctor reads only its placement.
+    config.erase("run");
+  }
+  const toml::table* table = config["placement"].as_table();
+  std::vector<std::string> known = actors::role_names();
+  known.push_back(actors::kNodeRole);
+  runtime::PlacementSpec spec = runtime::PlacementSpec::from_toml(
+      table, config_path.empty() ? "[placement]" : config_path + " [placement]", known, actors::role_names());
+  if (spec.requests.contains(actors::kNodeRole)) {
+    throw runtime::ConfigError(spec.source + " \"" + actors::kNodeRole + "\" is the doctor's own role; remove it");
+  }
+  spec.add_all(actors::kNodeRole);
+  runtime::Cluster cluster(argc, argv, spec);
+  return actors::run_doctor(cluster, options, std::cout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool speaks = launch::launch_rank() == 0;  // only rank 0 prints usage and config errors
+  CLI::App app{"newsrl: learns the news a person wants from their cross-domain signals.\n"
+               "Run under mpirun or srun for several ranks; alone it is one rank."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+
+  std::string config_path;
+  actors::DoctorOptions doc;
+  double bandwidth_mib = 16;
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor", "Check the cluster before a long job: placement, a ping of every actor, latency and bandwidth to "
+                "every rank, an all-reduce on every role group; --seconds keeps going as a soak. Exit 0 when all is well.");
+  doctor_cmd->add_option("--config", config_path, "Run config (TOML); only its [placement] is read")
+      ->check(CLI::ExistingFile);
+  doctor_cmd->add_option("--seconds", doc.seconds, "Soak: repeat the checks for this long")->check(CLI::NonNegativeNumber);
+  doctor_cmd->add_option("--pings", doc.pings, "Empty round trips per rank for the latency numbers")
+      ->check(CLI::Range(1, 1000000));
+  doctor_cmd->add_option("--bandwidth-mib", bandwidth_mib, "Size of the bandwidth transfer, MiB (0: skip)")
+      ->check(CLI::Range(0.0, 4096.0));
+  doctor_cmd->add_flag("--json", doc.json, "One JSON object per line instead of tables");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream sink;
+    return app.exit(e, speaks ? std::cout : sink, speaks ? std::cerr : sink);
+  }
+
+  try {
+    if (*doctor_cmd) {
+      doc.bandwidth_bytes = static_cast<std::size_t>(bandwidth_mib * 1024 * 1024);
+      return doctor(argc, argv, config_path, doc);
+    }
+  } catch (const runtime::ConfigError& e) {
+    if (speaks) std::cerr << "newsrl: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    runtime::fail_job(e.what());
+  }
+  return 0;
+}

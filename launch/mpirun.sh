@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# mpirun with the flags a laptop or a CI box needs: more ranks than cores
+# (--oversubscribe) and, as root, --allow-run-as-root.
+#   launch/mpirun.sh RANKS build/bin/newsrl SUBCOMMAND [ARGS...]
+set -euo pipefail
+if [ $# -lt 2 ]; then
+  echo "usage: launch/mpirun.sh RANKS PROGRAM [ARGS...]" >&2
+  exit 2
+fi
+ranks="$1"
+shift
+flags=(--oversubscribe)
+if [ "$(id -u)" -eq 0 ]; then flags+=(--allow-run-as-root); fi
+exec mpirun "${flags[@]}" -np "$ranks" "$@"
