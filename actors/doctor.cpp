@@ -123,7 +123,7 @@ struct Round {
   std::vector<std::string> problems;
   std::map<int, double> rtt_p50_us, rtt_p99_us, gbps;
   std::map<std::string, double> allreduce_ms;
-  std::map<std::string, std::string> ping_ok;  // "role@rank" → ok
+  std::map<std::string, double> ping_us;  // "role@rank" → first ping's round trip
 };
 
 class Doctor {
@@ -221,7 +221,7 @@ class Doctor {
           const std::string got = h.call(&RoleProbe::ping).get(kCallTimeout);
           const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
           if (got != role) problem("rank " + std::to_string(h.rank()) + " answered as " + got + ", not " + role);
-          else r.ping_ok[role + "@" + std::to_string(h.rank())] = fmt(us, 1) + " us";
+          else r.ping_us[role + "@" + std::to_string(h.rank())] = us;
         } catch (const runtime::RemoteError& e) {
           problem(e.what());
         }
@@ -272,7 +272,7 @@ class Doctor {
     for (const auto& pr : r.problems) std::cerr << "doctor: " << pr << "\n";
     const auto& p = cluster_.placement();
     if (opt_.json) {
-      for (const auto& [key, v] : r.ping_ok) emit({{"event", "ping"}, {"actor", key}, {"rtt", v}});
+      for (const auto& [key, v] : r.ping_us) emit({{"event", "ping"}, {"actor", key}, {"rtt_us", v}});
       for (const auto& [rank, v] : r.rtt_p50_us) {
         nlohmann::json j = {{"event", "link"}, {"rank", rank}, {"rtt_p50_us", v}, {"rtt_p99_us", r.rtt_p99_us.at(rank)}};
         if (r.gbps.contains(rank)) j["gbps"] = r.gbps.at(rank);
@@ -288,8 +288,8 @@ class Doctor {
       if (role == kNodeRole) continue;
       out_ << "  " << std::left << std::setw(9) << role;
       for (int rank : p.ranks_of(role)) {
-        auto it = r.ping_ok.find(role + "@" + std::to_string(rank));
-        out_ << " rank " << rank << " " << (it == r.ping_ok.end() ? "FAILED" : "ok " + it->second) << ";";
+        auto it = r.ping_us.find(role + "@" + std::to_string(rank));
+        out_ << " rank " << rank << " " << (it == r.ping_us.end() ? "FAILED" : "ok " + fmt(it->second, 1) + " us") << ";";
       }
       out_ << "\n";
     }

@@ -19,9 +19,7 @@ constexpr const char* kVersion = "0.1.0";
 int doctor(int& argc, char**& argv, const std::string& config_path, const actors::DoctorOptions& options) {
   toml::table config;
   if (!config_path.empty()) {
-    config = launch::load_config(config_path);
-    // A training config is welcome here: the doctor reads only its placement.
-    config.erase("run");
+    config = launch::load_config(config_path);  // any run config: the doctor reads only its placement
   }
   const toml::table* table = config["placement"].as_table();
   std::vector<std::string> known = actors::role_names();
