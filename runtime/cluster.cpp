@@ -128,12 +128,15 @@ std::shared_ptr<CallState> Cluster::submit(int dest, const std::string* role, co
 }
 
 void Cluster::progress_once(bool& did_work) {
-  transport_->progress();
   std::optional<Incoming> in = transport_->poll();
-  // Pending sends count as work: a large message moves only while its sender
-  // keeps calling into MPI, so a rank with sends in flight must not sleep.
-  did_work = in.has_value() || transport_->sending();
-  if (!in) return;
+  if (!in) {
+    transport_->progress();
+    // Pending sends count as work: a large message moves only while its
+    // sender keeps calling into MPI, so a rank with sends in flight must not sleep.
+    did_work = transport_->sending();
+    return;
+  }
+  did_work = true;
   switch (in->message.header.kind) {
     case wire::Kind::call: handle_call(*in); break;
     case wire::Kind::reply_ok:
@@ -171,7 +174,13 @@ void Cluster::handle_reply(Incoming& in) {
   const std::uint64_t id = in.message.header.call_id;
   auto it = std::find_if(in_flight_.begin(), in_flight_.end(), [id](const auto& s) { return s->id == id; });
   if (it == in_flight_.end()) fatal("reply to unknown call " + std::to_string(id));
-  (*it)->reply = std::move(in.message);
+  if (in.message.header.body_bytes == 0 && in.message.header.n_bulk == 0) {
+    // A void result: the header says all, and the frame's storage is reused.
+    (*it)->reply.header = in.message.header;
+    transport_->recycle(std::move(in.message.frame));
+  } else {
+    (*it)->reply = std::move(in.message);
+  }
   (*it)->ready = true;
   in_flight_.erase(it);
 }

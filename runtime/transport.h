@@ -5,7 +5,6 @@
 // from the caller's memory and received straight into their own storage.
 #pragma once
 
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -48,8 +47,10 @@ class Transport {
 
  private:
   struct Pending {
-    wire::Message message;
-    std::vector<MPI_Request> requests;
+    wire::Message message;          // alive until MPI is done with it
+    std::vector<char> head;         // the frame sent instead, when the body goes apart
+    MPI_Request frame;
+    std::vector<MPI_Request> rest;  // body apart, bulk buffers
   };
   void retire();
 
@@ -59,7 +60,7 @@ class Transport {
   int size_ = 1;
   std::vector<char> inbox_;
   MPI_Request inbox_request_ = MPI_REQUEST_NULL;
-  std::deque<Pending> pending_;
+  std::vector<Pending> pending_;  // in send order; usually 0 to 2
   std::vector<std::vector<char>> spare_frames_;
 };
 

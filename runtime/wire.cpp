@@ -19,8 +19,8 @@ Message begin_message(Kind kind, std::uint64_t call_id, std::uint32_t actor, std
   m.header.call_id = call_id;
   m.header.actor = actor;
   m.header.method = method;
-  m.frame.reserve(256);
-  m.frame.resize(sizeof(Header));
+  if (m.frame.capacity() < 256) m.frame.reserve(256);
+  m.frame.resize(sizeof(Header));  // finish_message writes the header
   return m;
 }
 
