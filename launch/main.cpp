@@ -71,8 +71,11 @@ int main(int argc, char** argv) {
       return doctor(argc, argv, config_path, doc);
     }
   } catch (const runtime::ConfigError& e) {
+    // Every rank finds the same mistake. Rank 0 reports it and exits 2; the
+    // others exit 0, so that mpirun, which kills the job at the first
+    // non-zero exit, cannot kill rank 0 before it has spoken.
     if (speaks) std::cerr << "newsrl: " << e.what() << "\n";
-    return 2;
+    return speaks ? 2 : 0;
   } catch (const std::exception& e) {
     runtime::fail_job(e.what());
   }

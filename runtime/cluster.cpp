@@ -113,10 +113,9 @@ Group& Cluster::group(const std::string& role) {
   return *it->second;
 }
 
-std::shared_ptr<CallState> Cluster::submit(int dest, const std::string* role, const std::string* method,
-                                           wire::Message&& m) {
+CallRef Cluster::submit(int dest, const std::string* role, const std::string* method, wire::Message&& m) {
   if (shut_down_) throw std::logic_error("call to " + *method + " after the job was shut down");
-  auto s = std::make_shared<CallState>();
+  CallRef s = CallRef::make();
   s->id = m.header.call_id;
   s->rank = dest;
   s->role = role;
@@ -128,8 +127,8 @@ std::shared_ptr<CallState> Cluster::submit(int dest, const std::string* role, co
 }
 
 void Cluster::progress_once(bool& did_work) {
-  std::optional<Incoming> in = transport_->poll();
-  if (!in) {
+  Incoming in;
+  if (!transport_->poll(in)) {
     transport_->progress();
     // Pending sends count as work: a large message moves only while its
     // sender keeps calling into MPI, so a rank with sends in flight must not sleep.
@@ -137,10 +136,10 @@ void Cluster::progress_once(bool& did_work) {
     return;
   }
   did_work = true;
-  switch (in->message.header.kind) {
-    case wire::Kind::call: handle_call(*in); break;
+  switch (in.message.header.kind) {
+    case wire::Kind::call: handle_call(in); break;
     case wire::Kind::reply_ok:
-    case wire::Kind::reply_error: handle_reply(*in); break;
+    case wire::Kind::reply_error: handle_reply(in); break;
     case wire::Kind::shutdown:
       if (!serving_) fatal("shutdown message received outside serve()");
       shut_down_ = true;

@@ -97,7 +97,7 @@ class Cluster {
   wire::Message new_call(std::uint32_t actor, std::uint32_t method) {
     return transport_->new_message(wire::Kind::call, next_call_id_++, actor, method);
   }
-  std::shared_ptr<CallState> submit(int rank, const std::string* role, const std::string* method, wire::Message&& m);
+  CallRef submit(int rank, const std::string* role, const std::string* method, wire::Message&& m);
   void progress_once(bool& did_work);
 
  private:
@@ -123,7 +123,7 @@ class Cluster {
   std::unique_ptr<Transport> transport_;
   std::unordered_map<std::string, std::unique_ptr<Group>> groups_;
   std::vector<std::unique_ptr<LocalActor>> actors_;  // by actor id; null where the actor is elsewhere
-  std::vector<std::shared_ptr<CallState>> in_flight_;  // few at a time: a vector beats a map
+  std::vector<CallRef> in_flight_;  // few at a time: a vector beats a map
   std::uint64_t next_call_id_ = 1;
 };
 

@@ -6,29 +6,19 @@
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "runtime/call_state.h"
 #include "runtime/errors.h"
 #include "runtime/wire.h"
 
 namespace newsrl::runtime {
 
-class Cluster;
 using Clock = std::chrono::steady_clock;
 using Timeout = std::optional<Clock::duration>;
 
-struct CallState {
-  std::uint64_t id = 0;
-  int rank = -1;
-  const std::string* role = nullptr;    // owned by the cluster's placement
-  const std::string* method = nullptr;  // "Type.method", owned by the type's method table
-  bool ready = false;
-  wire::Message reply;
-  Cluster* cluster = nullptr;
-};
 
 namespace detail {
 // Drives the cluster until at least `need` of `states` are ready; throws
@@ -41,8 +31,8 @@ void await_one(CallState* state, Timeout timeout);
 class FutureBase {
  public:
   FutureBase() = default;
-  explicit FutureBase(std::shared_ptr<CallState> s) : state_(std::move(s)) {}
-  bool valid() const { return state_ != nullptr; }
+  explicit FutureBase(CallRef s) : state_(std::move(s)) {}
+  bool valid() const { return static_cast<bool>(state_); }
   bool ready() const { return state_ && state_->ready; }
   int rank() const { return state_->rank; }
   const std::string& role() const { return *state_->role; }
@@ -55,7 +45,7 @@ class FutureBase {
     if (!state_->ready) detail::await_one(state_.get(), timeout);
     if (state_->reply.header.kind == wire::Kind::reply_error) detail::throw_remote_error(*state_);
   }
-  std::shared_ptr<CallState> state_;
+  CallRef state_;
 };
 
 template <class R> class Future : public FutureBase {

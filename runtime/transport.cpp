@@ -45,21 +45,27 @@ Transport::Transport(MPI_Comm parent) {
   check(MPI_Comm_dup(parent, &bulks_), "MPI_Comm_dup");
   MPI_Comm_rank(frames_, &rank_);
   MPI_Comm_size(frames_, &size_);
-  inbox_.resize(kInboxBytes);
-  check(MPI_Recv_init(inbox_.data(), static_cast<int>(inbox_.size()), MPI_BYTE, MPI_ANY_SOURCE, kFrameTag, frames_,
-                      &inbox_request_),
-        "MPI_Recv_init");
-  check(MPI_Start(&inbox_request_), "MPI_Start");
+  for (Inbox& box : inboxes_) {
+    box.buffer.resize(kInboxBytes);
+    check(MPI_Recv_init(box.buffer.data(), static_cast<int>(box.buffer.size()), MPI_BYTE, MPI_ANY_SOURCE, kFrameTag,
+                        frames_, &box.request),
+          "MPI_Recv_init");
+  }
+  n_posted_ = 0;
+  repost();
 }
 
 Transport::~Transport() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;
-  if (inbox_request_ != MPI_REQUEST_NULL) {
-    MPI_Cancel(&inbox_request_);
-    MPI_Wait(&inbox_request_, MPI_STATUS_IGNORE);
-    MPI_Request_free(&inbox_request_);
+  for (Inbox& box : inboxes_) {
+    if (box.request == MPI_REQUEST_NULL) continue;
+    if (box.posted) {
+      MPI_Cancel(&box.request);
+      MPI_Wait(&box.request, MPI_STATUS_IGNORE);
+    }
+    MPI_Request_free(&box.request);
   }
   if (frames_ != MPI_COMM_NULL) MPI_Comm_free(&frames_);
   if (bulks_ != MPI_COMM_NULL) MPI_Comm_free(&bulks_);
@@ -136,33 +142,50 @@ void Transport::flush() {
   pending_.clear();
 }
 
-std::optional<Incoming> Transport::poll() {
+void Transport::repost() {
+  for (int i = 0; i < 2; ++i) {
+    Inbox& box = inboxes_[i];
+    if (box.posted) continue;
+    check(MPI_Start(&box.request), "MPI_Start");
+    box.posted = true;
+    order_[n_posted_++] = i;
+  }
+}
+
+bool Transport::poll(Incoming& in) {
+  if (n_posted_ == 0) repost();
+  Inbox& box = inboxes_[order_[0]];
   int arrived = 0;
   MPI_Status status;
-  check(MPI_Test(&inbox_request_, &arrived, &status), "MPI_Test");
-  if (!arrived) return std::nullopt;
+  check(MPI_Test(&box.request, &arrived, &status), "MPI_Test");
+  if (!arrived) return false;
+  box.posted = false;
+  order_[0] = order_[1];
+  --n_posted_;
+  const std::vector<char>& inbox = box.buffer;
   int bytes = 0;
   MPI_Get_count(&status, MPI_BYTE, &bytes);
-  Incoming in;
   in.source = status.MPI_SOURCE;
   wire::Header h;
   if (static_cast<std::size_t>(bytes) < sizeof h) throw std::runtime_error("malformed message: frame shorter than its header");
-  std::memcpy(&h, inbox_.data(), sizeof h);
+  std::memcpy(&h, inbox.data(), sizeof h);
   std::vector<char>& frame = in.message.frame;
   if (h.body_apart) {
     const std::size_t counts = static_cast<std::size_t>(bytes) - sizeof h;
     frame.resize(sizeof h + h.body_bytes + counts);
-    std::memcpy(frame.data(), inbox_.data(), sizeof h);
-    std::memcpy(frame.data() + sizeof h + h.body_bytes, inbox_.data() + sizeof h, counts);
-    check(MPI_Start(&inbox_request_), "MPI_Start");
+    std::memcpy(frame.data(), inbox.data(), sizeof h);
+    std::memcpy(frame.data() + sizeof h + h.body_bytes, inbox.data() + sizeof h, counts);
     recv_bytes(frame.data() + sizeof h, h.body_bytes, in.source, bulks_);
   } else {
     if (!spare_frames_.empty()) {
       frame = std::move(spare_frames_.back());
       spare_frames_.pop_back();
     }
-    frame.assign(inbox_.data(), inbox_.data() + bytes);
-    check(MPI_Start(&inbox_request_), "MPI_Start");
+    frame.assign(inbox.data(), inbox.data() + bytes);
+  }
+  if (h.n_bulk == 0 && !h.body_apart && static_cast<std::size_t>(bytes) == sizeof h + h.body_bytes) {
+    in.message.header = h;  // the common case: nothing more to parse or receive
+    return true;
   }
   const std::vector<wire::BulkSpec> specs = wire::parse_frame(in.message);
   in.message.bulks.reserve(specs.size());
@@ -171,7 +194,7 @@ std::optional<Incoming> Transport::poll() {
     recv_bytes(static_cast<char*>(b.data()), spec.bytes, in.source, bulks_);
     in.message.bulks.push_back(std::move(b));
   }
-  return in;
+  return true;
 }
 
 }  // namespace newsrl::runtime

@@ -1,11 +1,12 @@
 // Moves runtime messages between ranks over MPI. A frame (header, archive,
-// bulk byte counts) lands in a persistent receive, the inbox, so that an idle
-// rank polls with one MPI_Test; a frame too big for the inbox sends its body
-// apart. Bulk buffers follow as raw messages on a second communicator, sent
+// bulk specs) lands in one of two persistent receives, the inboxes, so that
+// an idle rank polls with one MPI_Test, and re-posting the inbox just emptied
+// waits until the rank is idle (off the path between a message and its
+// answer) while the other inbox catches the next frame. A frame too big for
+// an inbox sends its body apart. Bulk buffers follow as raw messages on a second communicator, sent
 // from the caller's memory and received straight into their own storage.
 #pragma once
 
-#include <optional>
 #include <vector>
 
 #include <mpi.h>
@@ -33,10 +34,12 @@ class Transport {
   wire::Message new_message(wire::Kind kind, std::uint64_t call_id, std::uint32_t actor = 0, std::uint32_t method = 0);
   // Starts sending a finished message; its frame and buffers stay alive here until sent.
   void send(int dest, wire::Message&& m);
-  // The next arrived message with its bulk buffers received, or nothing.
-  std::optional<Incoming> poll();
-  // Retires completed sends.
+  // Fills `in` with the next arrived message, its bulk buffers received;
+  // false when none has arrived.
+  bool poll(Incoming& in);
+  // Idle-time work: re-posts the emptied inbox, retires completed sends.
   void progress() {
+    if (n_posted_ < 2) repost();
     if (!pending_.empty()) retire();
   }
   // Waits for every pending send.
@@ -58,13 +61,23 @@ class Transport {
   MPI_Comm bulks_ = MPI_COMM_NULL;
   int rank_ = 0;
   int size_ = 1;
-  std::vector<char> inbox_;
-  MPI_Request inbox_request_ = MPI_REQUEST_NULL;
+  void repost();
+
+  struct Inbox {
+    std::vector<char> buffer;
+    MPI_Request request = MPI_REQUEST_NULL;
+    bool posted = false;
+  };
+  Inbox inboxes_[2];
+  // Indices of the posted inboxes in the order they were posted: MPI fills
+  // posted receives in that order, so frames are read in the order sent.
+  int order_[2] = {0, 1};
+  int n_posted_ = 0;
   std::vector<Pending> pending_;  // in send order; usually 0 to 2
   std::vector<std::vector<char>> spare_frames_;
 };
 
-// Frames up to this size arrive in the inbox in one message.
+// Frames up to this size arrive in an inbox in one message.
 inline constexpr std::size_t kInboxBytes = 256 * 1024;
 // Bulk buffers above this size travel as several MPI messages (counts are int).
 inline constexpr std::size_t kBulkChunkBytes = std::size_t{1} << 30;
