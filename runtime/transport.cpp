@@ -11,7 +11,7 @@ constexpr int kFrameTag = 1;
 constexpr int kBulkTag = 2;
 // Far below the eager limit of any MPI transport (shared memory 4 KiB,
 // InfiniBand 12 KiB, TCP 64 KiB).
-constexpr std::size_t kSendNowBytes = 1024;
+constexpr std::size_t kSendNowBytes = 2048;
 
 void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) {
