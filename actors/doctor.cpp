@@ -9,9 +9,8 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "kernels/devices.h"
 #include "runtime/bulk.h"
@@ -34,7 +33,10 @@ struct NodeInfo {
   std::string roles;
   std::vector<std::string> gpus;
   std::string cuda_note;
-  template <class A> void serialize(A& ar, unsigned) { ar & rank & host & pid & roles & gpus & cuda_note; }
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& rank& host& pid& roles& gpus& cuda_note;
+  }
 };
 
 // One per rank: answers pings, sinks bulk transfers, describes its host.
@@ -145,10 +147,17 @@ class Doctor {
     for (auto& n : nodes_) infos.push_back(n.call(&NodeProbe::info).get(kCallTimeout));
 
     if (opt_.json) {
-      emit({{"event", "cluster"}, {"ranks", p.world_size}, {"driver", p.driver}, {"mpi", mpi},
+      emit({{"event", "cluster"},
+            {"ranks", p.world_size},
+            {"driver", p.driver},
+            {"mpi", mpi},
             {"cuda_built", kernels::cuda_built()}});
       for (const auto& i : infos) {
-        emit({{"event", "rank"}, {"rank", i.rank}, {"host", i.host}, {"pid", i.pid}, {"roles", i.roles},
+        emit({{"event", "rank"},
+              {"rank", i.rank},
+              {"host", i.host},
+              {"pid", i.pid},
+              {"roles", i.roles},
               {"gpus", i.gpus}});
       }
     } else {
@@ -182,8 +191,12 @@ class Doctor {
         const double el = std::chrono::duration<double>(Clock::now() - start).count();
         const double eta = std::max(0.0, opt_.seconds - el);
         if (opt_.json) {
-          emit({{"event", "soak"}, {"round", rounds}, {"elapsed_s", el}, {"errors", errors},
-                {"worst_rtt_p99_us", worst_p99}, {"min_gbps", min_gbps}});
+          emit({{"event", "soak"},
+                {"round", rounds},
+                {"elapsed_s", el},
+                {"errors", errors},
+                {"worst_rtt_p99_us", worst_p99},
+                {"min_gbps", min_gbps}});
         } else if (tty) {
           std::cerr << "\rsoak " << fmt(el, 0) << "/" << fmt(opt_.seconds, 0) << " s (ETA " << fmt(eta, 0)
                     << " s): " << rounds << " rounds, " << errors << " errors, worst rtt p99 " << fmt(worst_p99, 1)
@@ -198,8 +211,10 @@ class Doctor {
       }
     }
 
-    if (opt_.json) emit({{"event", "result"}, {"ok", errors == 0}, {"errors", errors}});
-    else out_ << (errors == 0 ? "all well\n" : std::to_string(errors) + " problem(s) found\n");
+    if (opt_.json)
+      emit({{"event", "result"}, {"ok", errors == 0}, {"errors", errors}});
+    else
+      out_ << (errors == 0 ? "all well\n" : std::to_string(errors) + " problem(s) found\n");
     return errors == 0 ? 0 : 1;
   }
 
@@ -220,8 +235,10 @@ class Doctor {
         try {
           const std::string got = h.call(&RoleProbe::ping).get(kCallTimeout);
           const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-          if (got != role) problem("rank " + std::to_string(h.rank()) + " answered as " + got + ", not " + role);
-          else r.ping_us[role + "@" + std::to_string(h.rank())] = us;
+          if (got != role)
+            problem("rank " + std::to_string(h.rank()) + " answered as " + got + ", not " + role);
+          else
+            r.ping_us[role + "@" + std::to_string(h.rank())] = us;
         } catch (const runtime::RemoteError& e) {
           problem(e.what());
         }
@@ -246,7 +263,9 @@ class Doctor {
           const auto t0 = Clock::now();
           const std::uint64_t got = n.call(&NodeProbe::sink, payload).get(kCallTimeout);
           const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-          if (got != payload.bytes()) problem("rank " + std::to_string(n.rank()) + " received " + std::to_string(got) + " of " + std::to_string(payload.bytes()) + " bytes");
+          if (got != payload.bytes())
+            problem("rank " + std::to_string(n.rank()) + " received " + std::to_string(got) + " of " +
+                    std::to_string(payload.bytes()) + " bytes");
           if (i > 0) rates.push_back(static_cast<double>(payload.bytes()) / s / 1e9);  // first is warm-up
         }
         r.gbps[n.rank()] = percentile(rates, 0.5);
@@ -274,7 +293,8 @@ class Doctor {
     if (opt_.json) {
       for (const auto& [key, v] : r.ping_us) emit({{"event", "ping"}, {"actor", key}, {"rtt_us", v}});
       for (const auto& [rank, v] : r.rtt_p50_us) {
-        nlohmann::json j = {{"event", "link"}, {"rank", rank}, {"rtt_p50_us", v}, {"rtt_p99_us", r.rtt_p99_us.at(rank)}};
+        nlohmann::json j = {
+            {"event", "link"}, {"rank", rank}, {"rtt_p50_us", v}, {"rtt_p99_us", r.rtt_p99_us.at(rank)}};
         if (r.gbps.contains(rank)) j["gbps"] = r.gbps.at(rank);
         emit(j);
       }
@@ -289,7 +309,8 @@ class Doctor {
       out_ << "  " << std::left << std::setw(9) << role;
       for (int rank : p.ranks_of(role)) {
         auto it = r.ping_us.find(role + "@" + std::to_string(rank));
-        out_ << " rank " << rank << " " << (it == r.ping_us.end() ? "FAILED" : "ok " + fmt(it->second, 1) + " us") << ";";
+        out_ << " rank " << rank << " " << (it == r.ping_us.end() ? "FAILED" : "ok " + fmt(it->second, 1) + " us")
+             << ";";
       }
       out_ << "\n";
     }

@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   bool json = false;
   for (int i = 1; i < argc; ++i) json = json || std::string(argv[i]) == "--json";
   runtime::Cluster cluster(argc, argv, runtime::PlacementSpec{}.add("echo", std::vector<int>{1}));
-  if (cluster.size() != 2) runtime::fail_job("runtime_bench needs exactly 2 ranks: mpirun -np 2 build/bin/runtime_bench");
+  if (cluster.size() != 2)
+    runtime::fail_job("runtime_bench needs exactly 2 ranks: mpirun -np 2 build/bin/runtime_bench");
   MPI_Comm raw;
   MPI_Comm_dup(MPI_COMM_WORLD, &raw);
   auto echo = cluster.spawn<Echo>("echo", raw);
@@ -70,8 +71,8 @@ int main(int argc, char** argv) {
     MPI_Comm_free(&raw);
     return rc;
   }
-  const Case cases[] = {{"call", 0, 5000}, {"call", 1024, 3000}, {"call", 65536, 500},
-                        {"bulk", 1 << 20, 100}, {"bulk", 64 << 20, 5}};
+  const Case cases[] = {
+      {"call", 0, 5000}, {"call", 1024, 3000}, {"call", 65536, 500}, {"bulk", 1 << 20, 100}, {"bulk", 64 << 20, 5}};
   constexpr int kBlocks = 9;
   std::vector<char> payload(64 << 20, 7), back(64 << 20);
 
@@ -81,9 +82,12 @@ int main(int argc, char** argv) {
     std::vector<std::uint8_t> vec(payload.begin(), payload.begin() + static_cast<long>(c.bytes));
     const runtime::Bulk buf = runtime::Bulk::borrow(runtime::DType::u8, payload.data(), c.bytes);
     auto actor_once = [&] {
-      if (bulk) echo[0].call(&Echo::sink, buf).get();
-      else if (c.bytes == 0) echo[0].call(&Echo::nop).get();
-      else echo[0].call(&Echo::echo, vec).get();
+      if (bulk)
+        echo[0].call(&Echo::sink, buf).get();
+      else if (c.bytes == 0)
+        echo[0].call(&Echo::nop).get();
+      else
+        echo[0].call(&Echo::echo, vec).get();
     };
     auto mpi_once = [&] {
       MPI_Send(payload.data(), static_cast<int>(c.bytes), MPI_BYTE, 1, 0, raw);

@@ -2,10 +2,10 @@
 // for every mistake, before any work starts.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 namespace newsrl::launch {
 

@@ -1,7 +1,6 @@
 // newsrl: one binary, one subcommand per job. Run `newsrl --help`.
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "actors/doctor.h"
 #include "actors/roles.h"
@@ -38,8 +37,9 @@ int doctor(int& argc, char**& argv, const std::string& config_path, const actors
 
 int main(int argc, char** argv) {
   const bool speaks = launch::launch_rank() == 0;  // only rank 0 prints usage and config errors
-  CLI::App app{"newsrl: learns the news a person wants from their cross-domain signals.\n"
-               "Run under mpirun or srun for several ranks; alone it is one rank."};
+  CLI::App app{
+      "newsrl: learns the news a person wants from their cross-domain signals.\n"
+      "Run under mpirun or srun for several ranks; alone it is one rank."};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
 
@@ -47,11 +47,13 @@ int main(int argc, char** argv) {
   actors::DoctorOptions doc;
   double bandwidth_mib = 16;
   CLI::App* doctor_cmd = app.add_subcommand(
-      "doctor", "Check the cluster before a long job: placement, a ping of every actor, latency and bandwidth to "
-                "every rank, an all-reduce on every role group; --seconds keeps going as a soak. Exit 0 when all is well.");
+      "doctor",
+      "Check the cluster before a long job: placement, a ping of every actor, latency and bandwidth to "
+      "every rank, an all-reduce on every role group; --seconds keeps going as a soak. Exit 0 when all is well.");
   doctor_cmd->add_option("--config", config_path, "Run config (TOML); only its [placement] is read")
       ->check(CLI::ExistingFile);
-  doctor_cmd->add_option("--seconds", doc.seconds, "Soak: repeat the checks for this long")->check(CLI::NonNegativeNumber);
+  doctor_cmd->add_option("--seconds", doc.seconds, "Soak: repeat the checks for this long")
+      ->check(CLI::NonNegativeNumber);
   doctor_cmd->add_option("--pings", doc.pings, "Empty round trips per rank for the latency numbers")
       ->check(CLI::Range(1, 1000000));
   doctor_cmd->add_option("--bandwidth-mib", bandwidth_mib, "Size of the bandwidth transfer, MiB (0: skip)")

@@ -5,6 +5,7 @@
 // MPI receive writes straight into the buffer the method gets.
 #pragma once
 
+#include <boost/serialization/split_member.hpp>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -12,8 +13,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <boost/serialization/split_member.hpp>
 
 #include "runtime/dtype.h"
 
@@ -31,12 +30,14 @@ class Bulk {
   // unequal ones lose about 15% (measured with MPI's single-copy transfers).
   static Bulk allocate_like(std::size_t bytes, std::size_t offset);
   // Takes ownership of a vector's storage; its elements are not copied.
-  template <class T> static Bulk adopt(std::vector<T>&& values) {
+  template <class T>
+  static Bulk adopt(std::vector<T>&& values) {
     auto owner = std::make_shared<std::vector<T>>(std::move(values));
     return Bulk(dtype_of_v<T>, owner->size(), owner->data(), owner);
   }
   // Copies the elements into new storage.
-  template <class T> static Bulk copy_of(std::span<const T> values) {
+  template <class T>
+  static Bulk copy_of(std::span<const T> values) {
     Bulk b = allocate(dtype_of_v<T>, values.size());
     if (!values.empty()) std::memcpy(b.data(), values.data(), values.size_bytes());
     return b;
@@ -54,28 +55,33 @@ class Bulk {
   void* data() { return data_; }
   const void* data() const { return data_; }
 
-  template <class T> std::span<T> as() {
+  template <class T>
+  std::span<T> as() {
     check_type(dtype_of_v<T>);
     return {static_cast<T*>(data_), count_};
   }
-  template <class T> std::span<const T> as() const {
+  template <class T>
+  std::span<const T> as() const {
     check_type(dtype_of_v<T>);
     return {static_cast<const T*>(data_), count_};
   }
-  template <class T> std::vector<T> to_vector() const {
+  template <class T>
+  std::vector<T> to_vector() const {
     auto s = as<T>();
     return {s.begin(), s.end()};
   }
 
   // Serialization writes only the dtype and length; the elements go through
   // the side channel of the message being built or read (see wire.h).
-  template <class Archive> void save(Archive& ar, unsigned) const {
+  template <class Archive>
+  void save(Archive& ar, unsigned) const {
     const std::uint8_t t = static_cast<std::uint8_t>(dtype_);
     const std::uint64_t n = count_;
     ar << t << n;
     attach_outgoing();
   }
-  template <class Archive> void load(Archive& ar, unsigned) {
+  template <class Archive>
+  void load(Archive& ar, unsigned) {
     std::uint8_t t = 0;
     std::uint64_t n = 0;
     ar >> t >> n;

@@ -1,10 +1,9 @@
 #include "runtime/cluster.h"
 
+#include <sched.h>
+#include <time.h>
+
 #include <algorithm>
-#include <csignal>
-#include <cstdlib>
-#include <cstring>
-#include <iostream>
 #include <sstream>
 
 #include "runtime/failure.h"
@@ -36,6 +35,19 @@ class Backoff {
 };
 
 }  // namespace
+
+template <class Done>
+void Cluster::drive_until(Done done) {
+  Backoff backoff;
+  while (!done()) {
+    bool did_work = false;
+    progress_once(did_work);
+    if (did_work)
+      backoff.reset();
+    else
+      backoff.idle();
+  }
+}
 
 Cluster::Cluster(int& argc, char**& argv, const PlacementSpec& spec) {
   int initialized = 0;
@@ -84,8 +96,10 @@ Cluster::~Cluster() {
   if (owns_mpi_) set_job_running(false);
   try {
     if (is_driver()) {
-      if (unwinding) abandon();
-      else shutdown();
+      if (unwinding)
+        abandon();
+      else
+        shutdown();
     } else if (!served_ && !unwinding) {
       // A worker whose program forgot serve() would leave the driver waiting
       // forever: serve here, until the driver ends the job.
@@ -137,9 +151,13 @@ void Cluster::progress_once(bool& did_work) {
   }
   did_work = true;
   switch (in.message.header.kind) {
-    case wire::Kind::call: handle_call(in); break;
+    case wire::Kind::call:
+      handle_call(in);
+      break;
     case wire::Kind::reply_ok:
-    case wire::Kind::reply_error: handle_reply(in); break;
+    case wire::Kind::reply_error:
+      handle_reply(in);
+      break;
     case wire::Kind::shutdown:
       if (!serving_) fatal("shutdown message received outside serve()");
       shut_down_ = true;
@@ -188,14 +206,8 @@ int Cluster::serve() {
   if (is_driver()) throw std::logic_error("serve() is for the ranks that are not the driver");
   serving_ = true;
   served_ = true;
-  Backoff backoff;
   try {
-    while (!shut_down_) {
-      bool did_work = false;
-      progress_once(did_work);
-      if (did_work) backoff.reset();
-      else backoff.idle();
-    }
+    drive_until([this] { return shut_down_; });
     transport_->flush();
   } catch (const std::exception& e) {
     fatal(e.what());
@@ -208,19 +220,8 @@ void Cluster::shutdown() {
   if (shut_down_ || !is_driver()) return;
   // Calls still in flight finish first: their work may have side effects
   // (a checkpoint being written) that the user expects to have happened.
-  Backoff backoff;
-  while (!in_flight_.empty()) {
-    bool did_work = false;
-    progress_once(did_work);
-    if (did_work) backoff.reset();
-    else backoff.idle();
-  }
-  for (int r = 0; r < size(); ++r) {
-    if (r == rank()) continue;
-    wire::Message m = transport_->new_message(wire::Kind::shutdown, 0);
-    wire::finish_message(m);
-    transport_->send(r, std::move(m));
-  }
+  drive_until([this] { return in_flight_.empty(); });
+  tell_workers_to_stop();
   transport_->flush();
   shut_down_ = true;
 }
@@ -228,6 +229,10 @@ void Cluster::shutdown() {
 void Cluster::abandon() {
   if (shut_down_) return;
   shut_down_ = true;
+  tell_workers_to_stop();
+}
+
+void Cluster::tell_workers_to_stop() {
   for (int r = 0; r < size(); ++r) {
     if (r == rank()) continue;
     wire::Message m = transport_->new_message(wire::Kind::shutdown, 0);
@@ -248,13 +253,7 @@ void await_one(CallState* state, Timeout timeout) {
     return;
   }
   // The hot path of a synchronous call: no clock, no allocation.
-  Backoff backoff;
-  while (!state->ready) {
-    bool did_work = false;
-    state->cluster->progress_once(did_work);
-    if (did_work) backoff.reset();
-    else backoff.idle();
-  }
+  state->cluster->drive_until([state] { return state->ready; });
 }
 
 void await(std::vector<CallState*> states, std::size_t need, Timeout timeout) {

@@ -13,6 +13,8 @@
 // whole job with a message naming rank and role and a non-zero exit.
 #pragma once
 
+#include <mpi.h>
+
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -20,8 +22,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <mpi.h>
 
 #include "runtime/failure.h"
 #include "runtime/future.h"
@@ -39,11 +39,12 @@ class Cluster;
 struct ActorContext {
   Cluster& cluster;
   const std::string& role;
-  int rank;   // world rank
+  int rank;  // world rank
   Group& group;
 };
 
-template <class T> class ActorHandle {
+template <class T>
+class ActorHandle {
  public:
   ActorHandle(Cluster* cluster, std::uint32_t actor_id, int rank, const std::string* role)
       : cluster_(cluster), actor_id_(actor_id), rank_(rank), role_(role) {}
@@ -52,7 +53,8 @@ template <class T> class ActorHandle {
   const std::string& role() const { return *role_; }
 
   // Calls fn(args...) on the remote actor; the result arrives in the future.
-  template <class F, class... A> auto call(F fn, A&&... args) const;
+  template <class F, class... A>
+  auto call(F fn, A&&... args) const;
 
  private:
   Cluster* cluster_;
@@ -83,9 +85,11 @@ class Cluster {
   // Builds one T on every rank of `role` (from T(ActorContext&, args...) when
   // that exists, else T(args...)) and returns a handle per actor, in rank order.
   // Every rank must call spawn the same times in the same order.
-  template <Actor T, class... A> std::vector<ActorHandle<T>> spawn(const std::string& role, A&&... args);
+  template <Actor T, class... A>
+  std::vector<ActorHandle<T>> spawn(const std::string& role, A&&... args);
   // The actor of this rank built by the n-th spawn (null when it is elsewhere).
-  template <class T> T* local(std::uint32_t spawn_index);
+  template <class T>
+  T* local(std::uint32_t spawn_index);
 
   // Non-driver ranks: answer calls until the driver ends the job; returns 0.
   int serve();
@@ -99,6 +103,9 @@ class Cluster {
   }
   CallRef submit(int rank, const std::string* role, const std::string* method, wire::Message&& m);
   void progress_once(bool& did_work);
+  // Progresses (spinning, then backing off while idle) until done() holds.
+  template <class Done>
+  void drive_until(Done done);
 
  private:
   struct LocalActor {
@@ -112,6 +119,7 @@ class Cluster {
   void handle_call(Incoming& in);
   void handle_reply(Incoming& in);
   void abandon();
+  void tell_workers_to_stop();
   [[noreturn]] void fatal(const std::string& what);
 
   bool owns_mpi_ = false;
@@ -123,7 +131,7 @@ class Cluster {
   std::unique_ptr<Transport> transport_;
   std::unordered_map<std::string, std::unique_ptr<Group>> groups_;
   std::vector<std::unique_ptr<LocalActor>> actors_;  // by actor id; null where the actor is elsewhere
-  std::vector<CallRef> in_flight_;  // few at a time: a vector beats a map
+  std::vector<CallRef> in_flight_;                   // few at a time: a vector beats a map
   std::uint64_t next_call_id_ = 1;
 };
 
@@ -146,8 +154,8 @@ std::vector<ActorHandle<T>> Cluster::spawn(const std::string& role, A&&... args)
         obj = std::make_shared<T>(std::forward<A>(args)...);
       }
     } catch (const std::exception& e) {
-      throw std::runtime_error("rank " + std::to_string(rank()) + " (" + role + ") building " +
-                               methods.type_name() + " failed: " + e.what());
+      throw std::runtime_error("rank " + std::to_string(rank()) + " (" + role + ") building " + methods.type_name() +
+                               " failed: " + e.what());
     }
     auto local_actor = std::make_unique<LocalActor>();
     local_actor->role = role;
@@ -168,18 +176,23 @@ std::vector<ActorHandle<T>> Cluster::spawn(const std::string& role, A&&... args)
   return handles;
 }
 
-template <class T> T* Cluster::local(std::uint32_t spawn_index) {
+template <class T>
+T* Cluster::local(std::uint32_t spawn_index) {
   if (spawn_index >= actors_.size() || !actors_[spawn_index]) return nullptr;
   return static_cast<T*>(actors_[spawn_index]->instance.get());
 }
 
 namespace detail {
 // Converts an argument to the method's parameter type only when it differs.
-template <class P, class A> decltype(auto) as_param(A&& a) {
-  if constexpr (std::is_same_v<std::decay_t<A>, P>) return static_cast<const P&>(a);
-  else return P(std::forward<A>(a));
+template <class P, class A>
+decltype(auto) as_param(A&& a) {
+  if constexpr (std::is_same_v<std::decay_t<A>, P>)
+    return static_cast<const P&>(a);
+  else
+    return P(std::forward<A>(a));
 }
-template <class... P, class... A> void write_args(wire::Message& m, std::tuple<P...>*, A&&... args) {
+template <class... P, class... A>
+void write_args(wire::Message& m, std::tuple<P...>*, A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A), "call(): wrong number of arguments for this method");
   wire::write_body(m, as_param<P>(std::forward<A>(args))...);
 }

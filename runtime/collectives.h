@@ -33,17 +33,21 @@ class Collectives {
   // Waits for every member.
   virtual void barrier() = 0;
 
-  template <class T> void broadcast(std::span<T> data, int root) {
+  template <class T>
+  void broadcast(std::span<T> data, int root) {
     broadcast(data.data(), data.size(), dtype_of_v<std::remove_const_t<T>>, root);
   }
-  template <class T> void all_reduce(std::span<T> data, ReduceOp op) {
+  template <class T>
+  void all_reduce(std::span<T> data, ReduceOp op) {
     all_reduce(data.data(), data.size(), dtype_of_v<T>, op);
   }
-  template <class T> void all_gather(std::span<const T> send, std::span<T> recv) {
+  template <class T>
+  void all_gather(std::span<const T> send, std::span<T> recv) {
     check_sizes(send.size() * static_cast<std::size_t>(size()), recv.size(), "all_gather");
     all_gather(send.data(), recv.data(), send.size(), dtype_of_v<T>);
   }
-  template <class T> void reduce_scatter(std::span<const T> send, std::span<T> recv, ReduceOp op) {
+  template <class T>
+  void reduce_scatter(std::span<const T> send, std::span<T> recv, ReduceOp op) {
     check_sizes(recv.size() * static_cast<std::size_t>(size()), send.size(), "reduce_scatter");
     reduce_scatter(send.data(), recv.data(), recv.size(), dtype_of_v<T>, op);
   }

@@ -16,7 +16,10 @@ struct ConfigError : std::runtime_error {
 struct RemoteError : std::runtime_error {
   RemoteError(int rank_, std::string role_, std::string method_, const std::string& message_)
       : std::runtime_error("rank " + std::to_string(rank_) + " (" + role_ + ") " + method_ + ": " + message_),
-        rank(rank_), role(std::move(role_)), method(std::move(method_)), message(message_) {}
+        rank(rank_),
+        role(std::move(role_)),
+        method(std::move(method_)),
+        message(message_) {}
   int rank;
   std::string role;
   std::string method;

@@ -72,8 +72,7 @@ void at_exit() {
   if (g_job_running) {
     // exit() in the middle of the job (a library gave up, say): the other
     // ranks must not wait for this one.
-    fail_job(std::string(g_crash_prefix + std::strlen("newsrl: ")) +
-             "called exit() while the job was running");
+    fail_job(std::string(g_crash_prefix + std::strlen("newsrl: ")) + "called exit() while the job was running");
   }
   MPI_Finalize();  // a program that caught the driver's exception and returned
 }

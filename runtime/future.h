@@ -19,7 +19,6 @@ namespace newsrl::runtime {
 using Clock = std::chrono::steady_clock;
 using Timeout = std::optional<Clock::duration>;
 
-
 namespace detail {
 // Drives the cluster until at least `need` of `states` are ready; throws
 // TimeoutError naming the pending calls when `timeout` passes first.
@@ -48,7 +47,8 @@ class FutureBase {
   CallRef state_;
 };
 
-template <class R> class Future : public FutureBase {
+template <class R>
+class Future : public FutureBase {
  public:
   using FutureBase::FutureBase;
   // The result; may be called again. Throws RemoteError or TimeoutError.
@@ -59,14 +59,16 @@ template <class R> class Future : public FutureBase {
 };
 
 // Waits for every future; the timeout error names each call still pending.
-template <class Range> void wait_all(const Range& futures, Timeout timeout = std::nullopt) {
+template <class Range>
+void wait_all(const Range& futures, Timeout timeout = std::nullopt) {
   std::vector<CallState*> states;
   for (const auto& f : futures) states.push_back(f.state());
   detail::await(states, states.size(), timeout);
 }
 
 // Waits until one future is ready; returns the index of the first ready one.
-template <class Range> std::size_t wait_any(const Range& futures, Timeout timeout = std::nullopt) {
+template <class Range>
+std::size_t wait_any(const Range& futures, Timeout timeout = std::nullopt) {
   std::vector<CallState*> states;
   for (const auto& f : futures) states.push_back(f.state());
   if (states.empty()) throw std::logic_error("wait_any() of no futures");
@@ -78,7 +80,8 @@ template <class Range> std::size_t wait_any(const Range& futures, Timeout timeou
 }
 
 // Every future's result, in order (like ray.get on a list).
-template <class R> std::vector<R> get_all(const std::vector<Future<R>>& futures, Timeout timeout = std::nullopt) {
+template <class R>
+std::vector<R> get_all(const std::vector<Future<R>>& futures, Timeout timeout = std::nullopt) {
   wait_all(futures, timeout);
   std::vector<R> out;
   out.reserve(futures.size());

@@ -2,10 +2,10 @@
 // gradient all-reduce, a weight broadcast to the rollout workers, and so on.
 #pragma once
 
+#include <mpi.h>
+
 #include <memory>
 #include <string>
-
-#include <mpi.h>
 
 #include "runtime/collectives.h"
 

@@ -6,8 +6,8 @@
 //     static void expose(runtime::Methods<Counter>& m) { m.def("add", &Counter::add); }
 //   };
 //
-// Parameters are taken by value or const reference. A call travels as (actor id, index in this table); both sides build the same
-// table from the same code, so indices agree on every rank.
+// Parameters are taken by value or const reference. A call travels as (actor id, index in this table); both sides build
+// the same table from the same code, so indices agree on every rank.
 #pragma once
 
 #include <any>
@@ -23,22 +23,28 @@
 
 namespace newsrl::runtime {
 
-template <class F> struct method_traits;
-template <class C, class R, class... P> struct method_traits<R (C::*)(P...)> {
+template <class F>
+struct method_traits;
+template <class C, class R, class... P>
+struct method_traits<R (C::*)(P...)> {
   using owner = C;
   using result = R;
   using params = std::tuple<std::decay_t<P>...>;
 };
-template <class C, class R, class... P> struct method_traits<R (C::*)(P...) const> : method_traits<R (C::*)(P...)> {};
-template <class C, class R, class... P> struct method_traits<R (C::*)(P...) noexcept> : method_traits<R (C::*)(P...)> {};
+template <class C, class R, class... P>
+struct method_traits<R (C::*)(P...) const> : method_traits<R (C::*)(P...)> {};
+template <class C, class R, class... P>
+struct method_traits<R (C::*)(P...) noexcept> : method_traits<R (C::*)(P...)> {};
 template <class C, class R, class... P>
 struct method_traits<R (C::*)(P...) const noexcept> : method_traits<R (C::*)(P...)> {};
 
 std::string demangled_type_name(const std::type_info& t);
 
-template <class T> class Methods {
+template <class T>
+class Methods {
  public:
-  template <class F> Methods& def(std::string name, F fn) {
+  template <class F>
+  Methods& def(std::string name, F fn) {
     static_assert(std::is_member_function_pointer_v<F>, "def() takes a member function pointer");
     using Traits = method_traits<F>;
     Entry e;
@@ -63,7 +69,8 @@ template <class T> class Methods {
   // "Type.method"
   const std::string& qualified_name(std::uint32_t i) const { return entries_.at(i).qualified; }
 
-  template <class F> std::uint32_t index_of(F fn) const {
+  template <class F>
+  std::uint32_t index_of(F fn) const {
     // The same method is usually called many times in a row: remember the last one.
     thread_local F last_fn = nullptr;
     thread_local std::uint32_t last_index = 0;
@@ -123,6 +130,8 @@ template <class T> class Methods {
 };
 
 template <class T>
-concept Actor = requires(Methods<T>& m) { T::expose(m); };
+concept Actor = requires(Methods<T>& m) {
+  T::expose(m);
+};
 
 }  // namespace newsrl::runtime

@@ -6,39 +6,44 @@
 #include <string>
 #include <vector>
 
+#include "runtime/mpi_error.h"
+
 namespace newsrl::runtime {
 
 namespace {
 
-void check(int rc, const char* what) {
-  if (rc != MPI_SUCCESS) {
-    char text[MPI_MAX_ERROR_STRING];
-    int len = 0;
-    MPI_Error_string(rc, text, &len);
-    throw std::runtime_error(std::string(what) + ": " + std::string(text, static_cast<std::size_t>(len)));
-  }
-}
-
 MPI_Datatype mpi_type(DType t) {
   switch (t) {
-    case DType::f32: return MPI_FLOAT;
-    case DType::bf16: return MPI_UINT16_T;  // reduced by the bf16 operations below
-    case DType::i32: return MPI_INT32_T;
-    case DType::i64: return MPI_INT64_T;
-    case DType::u8: return MPI_UINT8_T;
+    case DType::f32:
+      return MPI_FLOAT;
+    case DType::bf16:
+      return MPI_UINT16_T;  // reduced by the bf16 operations below
+    case DType::i32:
+      return MPI_INT32_T;
+    case DType::i64:
+      return MPI_INT64_T;
+    case DType::u8:
+      return MPI_UINT8_T;
   }
   throw std::invalid_argument("unknown dtype");
 }
 
 // bfloat16 element-wise operations: widen to float, combine, round back.
-template <class Combine> void bf16_op(void* in, void* inout, int* len, MPI_Datatype*) {
+template <class Combine>
+void bf16_op(void* in, void* inout, int* len, MPI_Datatype*) {
   const auto* a = static_cast<const bfloat16*>(in);
   auto* b = static_cast<bfloat16*>(inout);
   for (int i = 0; i < *len; ++i) b[i] = bfloat16::from_float(Combine{}(a[i].to_float(), b[i].to_float()));
 }
-struct Add { float operator()(float x, float y) const { return x + y; } };
-struct Max { float operator()(float x, float y) const { return std::max(x, y); } };
-struct Min { float operator()(float x, float y) const { return std::min(x, y); } };
+struct Add {
+  float operator()(float x, float y) const { return x + y; }
+};
+struct Max {
+  float operator()(float x, float y) const { return std::max(x, y); }
+};
+struct Min {
+  float operator()(float x, float y) const { return std::min(x, y); }
+};
 
 MPI_Op bf16_mpi_op(ReduceOp op) {
   // Created once per process, freed by MPI_Finalize.
@@ -46,7 +51,7 @@ MPI_Op bf16_mpi_op(ReduceOp op) {
   const int i = op == ReduceOp::max ? 1 : op == ReduceOp::min ? 2 : 0;
   if (ops[i] == MPI_OP_NULL) {
     MPI_User_function* fns[3] = {bf16_op<Add>, bf16_op<Max>, bf16_op<Min>};
-    check(MPI_Op_create(fns[i], 1, &ops[i]), "MPI_Op_create");
+    check_mpi(MPI_Op_create(fns[i], 1, &ops[i]), "MPI_Op_create");
   }
   return ops[i];
 }
@@ -58,9 +63,12 @@ MPI_Op mpi_op(ReduceOp op, DType t) {
   if (t == DType::bf16) return bf16_mpi_op(op);
   switch (op) {
     case ReduceOp::sum:
-    case ReduceOp::mean: return MPI_SUM;
-    case ReduceOp::max: return MPI_MAX;
-    case ReduceOp::min: return MPI_MIN;
+    case ReduceOp::mean:
+      return MPI_SUM;
+    case ReduceOp::max:
+      return MPI_MAX;
+    case ReduceOp::min:
+      return MPI_MIN;
   }
   return MPI_SUM;
 }
@@ -94,12 +102,13 @@ MpiCollectives::MpiCollectives(MPI_Comm comm) : comm_(comm) {
 }
 
 void MpiCollectives::broadcast(void* data, std::size_t count, DType dtype, int root) {
-  if (root < 0 || root >= size_) throw std::invalid_argument("broadcast: root " + std::to_string(root) + " is not in the group");
+  if (root < 0 || root >= size_)
+    throw std::invalid_argument("broadcast: root " + std::to_string(root) + " is not in the group");
   auto* p = static_cast<char*>(data);
   const std::size_t es = dtype_size(dtype);
   for (std::size_t off = 0; off < count; off += kChunk) {
     const int n = static_cast<int>(std::min(kChunk, count - off));
-    check(MPI_Bcast(p + off * es, n, mpi_type(dtype), root, comm_), "MPI_Bcast");
+    check_mpi(MPI_Bcast(p + off * es, n, mpi_type(dtype), root, comm_), "MPI_Bcast");
   }
 }
 
@@ -109,23 +118,23 @@ void MpiCollectives::all_reduce(void* data, std::size_t count, DType dtype, Redu
   const std::size_t es = dtype_size(dtype);
   for (std::size_t off = 0; off < count; off += kChunk) {
     const int n = static_cast<int>(std::min(kChunk, count - off));
-    check(MPI_Allreduce(MPI_IN_PLACE, p + off * es, n, mpi_type(dtype), mop, comm_), "MPI_Allreduce");
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, p + off * es, n, mpi_type(dtype), mop, comm_), "MPI_Allreduce");
   }
   if (op == ReduceOp::mean) divide(data, count, dtype, size_);
 }
 
 void MpiCollectives::all_gather(const void* send, void* recv, std::size_t count, DType dtype) {
   const int n = checked_int(count, "all_gather");
-  check(MPI_Allgather(send, n, mpi_type(dtype), recv, n, mpi_type(dtype), comm_), "MPI_Allgather");
+  check_mpi(MPI_Allgather(send, n, mpi_type(dtype), recv, n, mpi_type(dtype), comm_), "MPI_Allgather");
 }
 
 void MpiCollectives::reduce_scatter(const void* send, void* recv, std::size_t count, DType dtype, ReduceOp op) {
   const int n = checked_int(count, "reduce_scatter");
-  check(MPI_Reduce_scatter_block(send, recv, n, mpi_type(dtype), mpi_op(op, dtype), comm_),
-        "MPI_Reduce_scatter_block");
+  check_mpi(MPI_Reduce_scatter_block(send, recv, n, mpi_type(dtype), mpi_op(op, dtype), comm_),
+            "MPI_Reduce_scatter_block");
   if (op == ReduceOp::mean) divide(recv, count, dtype, size_);
 }
 
-void MpiCollectives::barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+void MpiCollectives::barrier() { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
 
 }  // namespace newsrl::runtime

@@ -2,9 +2,9 @@
 // unique id and MPI carries it to the other members.
 #pragma once
 
-#include <memory>
-
 #include <mpi.h>
+
+#include <memory>
 
 #include "runtime/collectives.h"
 

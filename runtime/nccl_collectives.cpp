@@ -20,25 +20,33 @@ void check_cuda(cudaError_t rc, const char* what) {
 
 ncclDataType_t nccl_type(DType t) {
   switch (t) {
-    case DType::f32: return ncclFloat32;
-    case DType::bf16: return ncclBfloat16;
-    case DType::i32: return ncclInt32;
-    case DType::i64: return ncclInt64;
-    case DType::u8: return ncclUint8;
+    case DType::f32:
+      return ncclFloat32;
+    case DType::bf16:
+      return ncclBfloat16;
+    case DType::i32:
+      return ncclInt32;
+    case DType::i64:
+      return ncclInt64;
+    case DType::u8:
+      return ncclUint8;
   }
   throw std::invalid_argument("unknown dtype");
 }
 
 ncclRedOp_t nccl_op(ReduceOp op, DType t) {
   switch (op) {
-    case ReduceOp::sum: return ncclSum;
+    case ReduceOp::sum:
+      return ncclSum;
     case ReduceOp::mean:
       if (t != DType::f32 && t != DType::bf16) {
         throw std::invalid_argument("mean reduction needs float32 or bfloat16, got " + std::string(dtype_name(t)));
       }
       return ncclAvg;
-    case ReduceOp::max: return ncclMax;
-    case ReduceOp::min: return ncclMin;
+    case ReduceOp::max:
+      return ncclMax;
+    case ReduceOp::min:
+      return ncclMin;
   }
   return ncclSum;
 }
@@ -78,8 +86,7 @@ void NcclCollectives::broadcast(void* data, std::size_t count, DType dtype, int 
 }
 
 void NcclCollectives::all_reduce(void* data, std::size_t count, DType dtype, ReduceOp op) {
-  check_nccl(ncclAllReduce(data, data, count, nccl_type(dtype), nccl_op(op, dtype), comm_, stream_),
-             "ncclAllReduce");
+  check_nccl(ncclAllReduce(data, data, count, nccl_type(dtype), nccl_op(op, dtype), comm_, stream_), "ncclAllReduce");
   sync();
 }
 

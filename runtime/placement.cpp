@@ -1,10 +1,10 @@
 #include "runtime/placement.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <set>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 #include "runtime/errors.h"
 
@@ -24,8 +24,7 @@ PlacementSpec& PlacementSpec::add_all(const std::string& role) {
 }
 
 PlacementSpec PlacementSpec::from_toml(const toml::table* table, const std::string& source,
-                                       std::vector<std::string> known_roles,
-                                       const std::vector<std::string>& defaults) {
+                                       std::vector<std::string> known_roles, const std::vector<std::string>& defaults) {
   PlacementSpec spec;
   spec.source = source;
   spec.known_roles = std::move(known_roles);
@@ -39,11 +38,15 @@ PlacementSpec PlacementSpec::from_toml(const toml::table* table, const std::stri
     for (const auto& [k, node] : *table) {
       const std::string key(k.str());
       if (key == "driver") {
-        if (auto v = node.value<int64_t>()) spec.driver = static_cast<int>(*v);
-        else errors.emplace_back(node.source().begin.line, where(key, node) + " must be a rank number");
+        if (auto v = node.value<int64_t>())
+          spec.driver = static_cast<int>(*v);
+        else
+          errors.emplace_back(node.source().begin.line, where(key, node) + " must be a rank number");
       } else if (key == "exclusive") {
-        if (auto v = node.value<bool>()) spec.exclusive = *v;
-        else errors.emplace_back(node.source().begin.line, where(key, node) + " must be true or false");
+        if (auto v = node.value<bool>())
+          spec.exclusive = *v;
+        else
+          errors.emplace_back(node.source().begin.line, where(key, node) + " must be true or false");
       } else if (auto count = node.value_exact<int64_t>()) {
         spec.requests[key] = RoleRequest{static_cast<int>(*count), {}, false};
       } else if (auto str = node.value_exact<std::string>(); str && *str == "all") {
@@ -52,11 +55,15 @@ PlacementSpec PlacementSpec::from_toml(const toml::table* table, const std::stri
         RoleRequest r;
         bool ok = true;
         for (const auto& e : *arr) {
-          if (auto v = e.value_exact<int64_t>()) r.ranks.push_back(static_cast<int>(*v));
-          else ok = false;
+          if (auto v = e.value_exact<int64_t>())
+            r.ranks.push_back(static_cast<int>(*v));
+          else
+            ok = false;
         }
-        if (ok) spec.requests[key] = std::move(r);
-        else errors.emplace_back(node.source().begin.line, where(key, node) + " must list rank numbers, like [0, 1]");
+        if (ok)
+          spec.requests[key] = std::move(r);
+        else
+          errors.emplace_back(node.source().begin.line, where(key, node) + " must list rank numbers, like [0, 1]");
       } else {
         errors.emplace_back(node.source().begin.line,
                             where(key, node) + " must be a rank count (2), a list of ranks ([0, 1]) or \"all\"");
@@ -112,8 +119,7 @@ Placement Placement::resolve(const PlacementSpec& spec, int world_size) {
   std::map<int, std::string> owner;  // for exclusive: which role took a rank
   auto take = [&](const std::string& role, int r) {
     if (spec.exclusive && owner.contains(r)) {
-      fail("rank " + std::to_string(r) + " is given to both " + owner[r] + " and " + role +
-           ", but exclusive = true");
+      fail("rank " + std::to_string(r) + " is given to both " + owner[r] + " and " + role + ", but exclusive = true");
     }
     owner.emplace(r, role);
     ++load[static_cast<std::size_t>(r)];
@@ -156,14 +162,15 @@ Placement Placement::resolve(const PlacementSpec& spec, int world_size) {
       if (!spec.exclusive || !owner.contains(r)) candidates.push_back(r);
     }
     if (static_cast<int>(candidates.size()) < n) {
-      fail(role + " asks for " + ranks_word(n) + ", but exclusive = true leaves " +
-           std::to_string(candidates.size()) + " free of " + std::to_string(world_size));
+      fail(role + " asks for " + ranks_word(n) + ", but exclusive = true leaves " + std::to_string(candidates.size()) +
+           " free of " + std::to_string(world_size));
       continue;
     }
     // Least-loaded ranks first, lowest rank on ties: spreads roles out when
     // there are ranks enough, and shares ranks evenly when there are not.
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [&](int a, int b) { return load[static_cast<std::size_t>(a)] < load[static_cast<std::size_t>(b)]; });
+    std::stable_sort(candidates.begin(), candidates.end(), [&](int a, int b) {
+      return load[static_cast<std::size_t>(a)] < load[static_cast<std::size_t>(b)];
+    });
     for (int i = 0; i < n; ++i) take(role, candidates[static_cast<std::size_t>(i)]);
   }
 

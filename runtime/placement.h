@@ -27,7 +27,7 @@ struct PlacementSpec {
   std::vector<std::string> known_roles;
   std::map<std::string, RoleRequest> requests;
   int driver = 0;
-  bool exclusive = false;  // true: no rank hosts two roles
+  bool exclusive = false;              // true: no rank hosts two roles
   std::string source = "[placement]";  // how messages name where the spec came from
 
   PlacementSpec& add(const std::string& role, int count);
@@ -37,16 +37,15 @@ struct PlacementSpec {
   // Reads a [placement] table (null: empty). Roles in `defaults` that the
   // table leaves out get one rank each. Type mistakes throw ConfigError.
   static PlacementSpec from_toml(const toml::table* table, const std::string& source,
-                                 std::vector<std::string> known_roles,
-                                 const std::vector<std::string>& defaults);
+                                 std::vector<std::string> known_roles, const std::vector<std::string>& defaults);
 };
 
 struct Placement {
   int world_size = 1;
   int driver = 0;
   bool exclusive = false;
-  std::vector<std::string> roles;                   // in placement order
-  std::map<std::string, std::vector<int>> ranks;    // role → its ranks, ascending
+  std::vector<std::string> roles;                 // in placement order
+  std::map<std::string, std::vector<int>> ranks;  // role → its ranks, ascending
 
   // Throws ConfigError whose message has one line per mistake.
   static Placement resolve(const PlacementSpec& spec, int world_size);

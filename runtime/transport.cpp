@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "runtime/mpi_error.h"
+
 namespace newsrl::runtime {
 
 namespace {
@@ -13,20 +15,11 @@ constexpr int kBulkTag = 2;
 // InfiniBand 12 KiB, TCP 64 KiB).
 constexpr std::size_t kSendNowBytes = 2048;
 
-void check(int rc, const char* what) {
-  if (rc != MPI_SUCCESS) {
-    char text[MPI_MAX_ERROR_STRING];
-    int len = 0;
-    MPI_Error_string(rc, text, &len);
-    throw std::runtime_error(std::string(what) + ": " + std::string(text, static_cast<std::size_t>(len)));
-  }
-}
-
 void send_bytes(const char* data, std::size_t n, int dest, MPI_Comm comm, std::vector<MPI_Request>& requests) {
   for (std::size_t off = 0; off < n; off += kBulkChunkBytes) {
     const std::size_t len = std::min(kBulkChunkBytes, n - off);
     MPI_Request r;
-    check(MPI_Isend(data + off, static_cast<int>(len), MPI_BYTE, dest, kBulkTag, comm, &r), "MPI_Isend");
+    check_mpi(MPI_Isend(data + off, static_cast<int>(len), MPI_BYTE, dest, kBulkTag, comm, &r), "MPI_Isend");
     requests.push_back(r);
   }
 }
@@ -34,22 +27,22 @@ void send_bytes(const char* data, std::size_t n, int dest, MPI_Comm comm, std::v
 void recv_bytes(char* data, std::size_t n, int source, MPI_Comm comm) {
   for (std::size_t off = 0; off < n; off += kBulkChunkBytes) {
     const std::size_t len = std::min<std::size_t>(kBulkChunkBytes, n - off);
-    check(MPI_Recv(data + off, static_cast<int>(len), MPI_BYTE, source, kBulkTag, comm, MPI_STATUS_IGNORE),
-          "MPI_Recv");
+    check_mpi(MPI_Recv(data + off, static_cast<int>(len), MPI_BYTE, source, kBulkTag, comm, MPI_STATUS_IGNORE),
+              "MPI_Recv");
   }
 }
 }  // namespace
 
 Transport::Transport(MPI_Comm parent) {
-  check(MPI_Comm_dup(parent, &frames_), "MPI_Comm_dup");
-  check(MPI_Comm_dup(parent, &bulks_), "MPI_Comm_dup");
+  check_mpi(MPI_Comm_dup(parent, &frames_), "MPI_Comm_dup");
+  check_mpi(MPI_Comm_dup(parent, &bulks_), "MPI_Comm_dup");
   MPI_Comm_rank(frames_, &rank_);
   MPI_Comm_size(frames_, &size_);
   for (Inbox& box : inboxes_) {
     box.buffer.resize(kInboxBytes);
-    check(MPI_Recv_init(box.buffer.data(), static_cast<int>(box.buffer.size()), MPI_BYTE, MPI_ANY_SOURCE, kFrameTag,
-                        frames_, &box.request),
-          "MPI_Recv_init");
+    check_mpi(MPI_Recv_init(box.buffer.data(), static_cast<int>(box.buffer.size()), MPI_BYTE, MPI_ANY_SOURCE, kFrameTag,
+                            frames_, &box.request),
+              "MPI_Recv_init");
   }
   n_posted_ = 0;
   repost();
@@ -90,7 +83,8 @@ void Transport::send(int dest, wire::Message&& m) {
   if (m.bulks.empty() && m.frame.size() <= kSendNowBytes) {
     // Small frames go by the eager protocol of every MPI transport: the send
     // returns once the bytes are copied out, and costs half a nonblocking one.
-    check(MPI_Send(m.frame.data(), static_cast<int>(m.frame.size()), MPI_BYTE, dest, kFrameTag, frames_), "MPI_Send");
+    check_mpi(MPI_Send(m.frame.data(), static_cast<int>(m.frame.size()), MPI_BYTE, dest, kFrameTag, frames_),
+              "MPI_Send");
     recycle(std::move(m.frame));
     return;
   }
@@ -99,8 +93,9 @@ void Transport::send(int dest, wire::Message&& m) {
   Pending p{std::move(m), {}, MPI_REQUEST_NULL, {}};
   wire::Message& msg = p.message;
   if (msg.frame.size() <= kInboxBytes) {
-    check(MPI_Isend(msg.frame.data(), static_cast<int>(msg.frame.size()), MPI_BYTE, dest, kFrameTag, frames_, &p.frame),
-          "MPI_Isend");
+    check_mpi(
+        MPI_Isend(msg.frame.data(), static_cast<int>(msg.frame.size()), MPI_BYTE, dest, kFrameTag, frames_, &p.frame),
+        "MPI_Isend");
   } else {
     // Too big for the inbox: the frame goes as header | bulk specs, the body
     // as the first message on the bulk communicator.
@@ -110,8 +105,8 @@ void Transport::send(int dest, wire::Message&& m) {
     p.head.resize(sizeof h + specs);
     std::memcpy(p.head.data(), &h, sizeof h);
     std::memcpy(p.head.data() + sizeof h, msg.frame.data() + sizeof h + msg.header.body_bytes, specs);
-    check(MPI_Isend(p.head.data(), static_cast<int>(p.head.size()), MPI_BYTE, dest, kFrameTag, frames_, &p.frame),
-          "MPI_Isend");
+    check_mpi(MPI_Isend(p.head.data(), static_cast<int>(p.head.size()), MPI_BYTE, dest, kFrameTag, frames_, &p.frame),
+              "MPI_Isend");
     send_bytes(msg.frame.data() + sizeof h, msg.header.body_bytes, dest, bulks_, p.rest);
   }
   for (const Bulk& b : msg.bulks) send_bytes(static_cast<const char*>(b.data()), b.bytes(), dest, bulks_, p.rest);
@@ -123,10 +118,10 @@ void Transport::retire() {
   for (; done < pending_.size(); ++done) {
     Pending& p = pending_[done];
     int complete = 0;
-    check(MPI_Test(&p.frame, &complete, MPI_STATUS_IGNORE), "MPI_Test");
+    check_mpi(MPI_Test(&p.frame, &complete, MPI_STATUS_IGNORE), "MPI_Test");
     if (complete && !p.rest.empty()) {
-      check(MPI_Testall(static_cast<int>(p.rest.size()), p.rest.data(), &complete, MPI_STATUSES_IGNORE),
-            "MPI_Testall");
+      check_mpi(MPI_Testall(static_cast<int>(p.rest.size()), p.rest.data(), &complete, MPI_STATUSES_IGNORE),
+                "MPI_Testall");
     }
     if (!complete) break;
     recycle(std::move(p.message.frame));
@@ -136,8 +131,8 @@ void Transport::retire() {
 
 void Transport::flush() {
   for (Pending& p : pending_) {
-    check(MPI_Wait(&p.frame, MPI_STATUS_IGNORE), "MPI_Wait");
-    check(MPI_Waitall(static_cast<int>(p.rest.size()), p.rest.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+    check_mpi(MPI_Wait(&p.frame, MPI_STATUS_IGNORE), "MPI_Wait");
+    check_mpi(MPI_Waitall(static_cast<int>(p.rest.size()), p.rest.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
   }
   pending_.clear();
 }
@@ -146,7 +141,7 @@ void Transport::repost() {
   for (int i = 0; i < 2; ++i) {
     Inbox& box = inboxes_[i];
     if (box.posted) continue;
-    check(MPI_Start(&box.request), "MPI_Start");
+    check_mpi(MPI_Start(&box.request), "MPI_Start");
     box.posted = true;
     order_[n_posted_++] = i;
   }
@@ -157,7 +152,7 @@ bool Transport::poll(Incoming& in) {
   Inbox& box = inboxes_[order_[0]];
   int arrived = 0;
   MPI_Status status;
-  check(MPI_Test(&box.request, &arrived, &status), "MPI_Test");
+  check_mpi(MPI_Test(&box.request, &arrived, &status), "MPI_Test");
   if (!arrived) return false;
   box.posted = false;
   order_[0] = order_[1];
@@ -167,14 +162,15 @@ bool Transport::poll(Incoming& in) {
   MPI_Get_count(&status, MPI_BYTE, &bytes);
   in.source = status.MPI_SOURCE;
   wire::Header h;
-  if (static_cast<std::size_t>(bytes) < sizeof h) throw std::runtime_error("malformed message: frame shorter than its header");
+  if (static_cast<std::size_t>(bytes) < sizeof h)
+    throw std::runtime_error("malformed message: frame shorter than its header");
   std::memcpy(&h, inbox.data(), sizeof h);
   std::vector<char>& frame = in.message.frame;
   if (h.body_apart) {
-    const std::size_t counts = static_cast<std::size_t>(bytes) - sizeof h;
-    frame.resize(sizeof h + h.body_bytes + counts);
+    const std::size_t specs_bytes = static_cast<std::size_t>(bytes) - sizeof h;
+    frame.resize(sizeof h + h.body_bytes + specs_bytes);
     std::memcpy(frame.data(), inbox.data(), sizeof h);
-    std::memcpy(frame.data() + sizeof h + h.body_bytes, inbox.data() + sizeof h, counts);
+    std::memcpy(frame.data() + sizeof h + h.body_bytes, inbox.data() + sizeof h, specs_bytes);
     recv_bytes(frame.data() + sizeof h, h.body_bytes, in.source, bulks_);
   } else {
     if (!spare_frames_.empty()) {

@@ -7,9 +7,9 @@
 // from the caller's memory and received straight into their own storage.
 #pragma once
 
-#include <vector>
-
 #include <mpi.h>
+
+#include <vector>
 
 #include "runtime/wire.h"
 
@@ -50,8 +50,8 @@ class Transport {
 
  private:
   struct Pending {
-    wire::Message message;          // alive until MPI is done with it
-    std::vector<char> head;         // the frame sent instead, when the body goes apart
+    wire::Message message;   // alive until MPI is done with it
+    std::vector<char> head;  // the frame sent instead, when the body goes apart
     MPI_Request frame;
     std::vector<MPI_Request> rest;  // body apart, bulk buffers
   };

@@ -4,12 +4,6 @@
 // no header and object tracking off, and live only as long as one message.
 #pragma once
 
-#include <cstdint>
-#include <span>
-#include <streambuf>
-#include <tuple>
-#include <vector>
-
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/array.hpp>
@@ -20,6 +14,11 @@
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/variant.hpp>
 #include <boost/serialization/vector.hpp>
+#include <cstdint>
+#include <span>
+#include <streambuf>
+#include <tuple>
+#include <vector>
 
 #include "runtime/bulk.h"
 
@@ -30,8 +29,8 @@ enum class Kind : std::uint32_t { call = 1, reply_ok = 2, reply_error = 3, shutd
 struct Header {
   Kind kind = Kind::call;
   std::uint32_t body_apart = 0;  // 1: the body travels as its own message (too big for the inbox)
-  std::uint32_t actor = 0;   // which actor on the target rank (call)
-  std::uint32_t method = 0;  // index in the actor type's method table (call)
+  std::uint32_t actor = 0;       // which actor on the target rank (call)
+  std::uint32_t method = 0;      // index in the actor type's method table (call)
   std::uint32_t n_bulk = 0;
   std::uint64_t call_id = 0;
   std::uint64_t body_bytes = 0;
@@ -54,8 +53,7 @@ struct Message {
   }
 };
 
-constexpr unsigned archive_flags =
-    boost::archive::no_header | boost::archive::no_codecvt | boost::archive::no_tracking;
+constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt | boost::archive::no_tracking;
 
 // Collects the Bulks serialised into a body (sending) or hands out the
 // received ones in order (receiving). One per thread, set for the duration of
@@ -76,7 +74,8 @@ void finish_message(Message& m);
 std::vector<BulkSpec> parse_frame(Message& m);
 
 // Appends an archive of `values` (and collects their Bulks) to the body.
-template <class... T> void write_body(Message& m, const T&... values) {
+template <class... T>
+void write_body(Message& m, const T&... values) {
   if constexpr (sizeof...(T) > 0) {
     struct Sink : std::streambuf {
       explicit Sink(std::vector<char>& v) : out(v) {}
@@ -105,7 +104,8 @@ template <class... T> void write_body(Message& m, const T&... values) {
 }
 
 // Reads the body back as a tuple of values (its Bulks from the message's received buffers).
-template <class... T> std::tuple<T...> read_body(Message& m) {
+template <class... T>
+std::tuple<T...> read_body(Message& m) {
   std::tuple<T...> values;
   if constexpr (sizeof...(T) > 0) {
     struct Source : std::streambuf {

@@ -17,7 +17,8 @@ std::vector<DeviceInfo> cuda_devices(std::string* why_none) {
   for (int i = 0; i < n; ++i) {
     cudaDeviceProp p{};
     if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
-    out.push_back(DeviceInfo{"cuda", i, p.name, p.totalGlobalMem, std::to_string(p.major) + "." + std::to_string(p.minor)});
+    out.push_back(
+        DeviceInfo{"cuda", i, p.name, p.totalGlobalMem, std::to_string(p.major) + "." + std::to_string(p.minor)});
   }
   if (out.empty() && why_none) *why_none = "no CUDA device";
   return out;

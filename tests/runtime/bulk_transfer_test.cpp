@@ -15,7 +15,10 @@ struct Rollout {
   std::int64_t policy_version = 0;
   Bulk tokens;    // int32
   Bulk logprobs;  // float32
-  template <class A> void serialize(A& ar, unsigned) { ar & policy_version & tokens & logprobs; }
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& policy_version& tokens& logprobs;
+  }
 };
 
 class Mirror {
@@ -46,16 +49,20 @@ class Mirror {
   }
 };
 
-template <class T> std::vector<T> sample(std::size_t n) {
+template <class T>
+std::vector<T> sample(std::size_t n) {
   std::vector<T> v(n);
   for (std::size_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<T, bfloat16>) v[i] = bfloat16::from_float(static_cast<float>(i % 251) - 100.5f);
-    else v[i] = static_cast<T>((i * 2654435761u) % 100003) - static_cast<T>(50000);
+    if constexpr (std::is_same_v<T, bfloat16>)
+      v[i] = bfloat16::from_float(static_cast<float>(i % 251) - 100.5f);
+    else
+      v[i] = static_cast<T>((i * 2654435761u) % 100003) - static_cast<T>(50000);
   }
   return v;
 }
 
-template <class T> bool same_bits(const std::vector<T>& a, std::span<const T> b) {
+template <class T>
+bool same_bits(const std::vector<T>& a, std::span<const T> b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
@@ -65,7 +72,8 @@ int last_rank() {
   return n - 1;
 }
 
-template <class T> void check_dtype(const ActorHandle<Mirror>& m) {
+template <class T>
+void check_dtype(const ActorHandle<Mirror>& m) {
   for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{1000}, std::size_t{3} << 20}) {
     const std::vector<T> v = sample<T>(n);
     const Bulk got = m.call(&Mirror::reverse, Bulk::copy_of(std::span<const T>(v))).get();

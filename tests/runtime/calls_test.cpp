@@ -27,8 +27,12 @@ class Counter {
   void fail(const std::string& why) { throw std::invalid_argument(why); }
   void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
   static void expose(Methods<Counter>& m) {
-    m.def("add", &Counter::add).def("value", &Counter::value).def("where", &Counter::where)
-        .def("greet", &Counter::greet).def("fail", &Counter::fail).def("sleep_ms", &Counter::sleep_ms);
+    m.def("add", &Counter::add)
+        .def("value", &Counter::value)
+        .def("where", &Counter::where)
+        .def("greet", &Counter::greet)
+        .def("fail", &Counter::fail)
+        .def("sleep_ms", &Counter::sleep_ms);
   }
 
  private:
@@ -183,7 +187,8 @@ TEST(Calls, ManyCallsInFlight) {
     return;
   }
   std::vector<Future<int>> f;
-  for (int i = 0; i < 2000; ++i) f.push_back(counters[static_cast<std::size_t>(i) % counters.size()].call(&Counter::add, 1));
+  for (int i = 0; i < 2000; ++i)
+    f.push_back(counters[static_cast<std::size_t>(i) % counters.size()].call(&Counter::add, 1));
   wait_all(f, 60s);
   // Each actor ran its calls in the order they were made.
   for (std::size_t i = 0; i < f.size(); ++i) EXPECT_EQ(f[i].get(), static_cast<int>(i / counters.size()) + 1);

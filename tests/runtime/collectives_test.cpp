@@ -8,24 +8,14 @@
 #include <chrono>
 #include <sstream>
 
+#include "collective_reference.h"
 #include "runtime/cluster.h"
 
 using namespace newsrl::runtime;
+using namespace newsrl::runtime::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Member r's input element i, exact in bfloat16 and float32 alike.
-float input(int r, std::size_t i) { return static_cast<float>(static_cast<int>((i * 7 + static_cast<std::size_t>(r) * 13) % 61) - 30); }
-
-template <class T> T as(float x) {
-  if constexpr (std::is_same_v<T, bfloat16>) return bfloat16::from_float(x);
-  else return static_cast<T>(x);
-}
-template <class T> double value(T x) {
-  if constexpr (std::is_same_v<T, bfloat16>) return x.to_float();
-  else return static_cast<double>(x);
-}
 
 class GroupChecker {
  public:
@@ -41,10 +31,13 @@ class GroupChecker {
     return bad;
   }
   int group_size() const { return group_.size(); }
-  static void expose(Methods<GroupChecker>& m) { m.def("check", &GroupChecker::check).def("group_size", &GroupChecker::group_size); }
+  static void expose(Methods<GroupChecker>& m) {
+    m.def("check", &GroupChecker::check).def("group_size", &GroupChecker::group_size);
+  }
 
  private:
-  template <class T> void run(std::size_t count, std::vector<std::string>& bad) {
+  template <class T>
+  void run(std::size_t count, std::vector<std::string>& bad) {
     Collectives& c = group_.host();
     const int n = c.size(), me = c.rank();
     const std::string type(dtype_name(dtype_of_v<T>));
@@ -97,7 +90,8 @@ class GroupChecker {
     std::vector<T> all(count * static_cast<std::size_t>(n));
     c.all_gather(std::span<const T>(mine), std::span<T>(all));
     for (int r = 0; r < n; ++r) {
-      for (std::size_t i = 0; i < count; ++i) expect("all_gather", i, value(all[static_cast<std::size_t>(r) * count + i]), input(r, i));
+      for (std::size_t i = 0; i < count; ++i)
+        expect("all_gather", i, value(all[static_cast<std::size_t>(r) * count + i]), input(r, i));
     }
 
     // reduce_scatter: every member sends n blocks of `count`; member me keeps block me summed.

@@ -23,7 +23,9 @@ class Victim {
     if (how == 1) std::raise(SIGSEGV);
     std::exit(3);
   }
-  static void expose(Methods<Victim>& m) { m.def("ping", &Victim::ping).def("explode", &Victim::explode).def("die", &Victim::die); }
+  static void expose(Methods<Victim>& m) {
+    m.def("ping", &Victim::ping).def("explode", &Victim::explode).def("die", &Victim::die);
+  }
 };
 
 int run(int argc, char** argv, const std::string& mode) {

@@ -12,9 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include "collective_reference.h"
 #include "runtime/nccl_collectives.h"
 
 using namespace newsrl::runtime;
+using namespace newsrl::runtime::testing;
 
 namespace {
 
@@ -26,30 +28,22 @@ void expect(bool ok, const std::string& what) {
   }
 }
 
-float input(int r, std::size_t i) { return static_cast<float>(static_cast<int>((i * 7 + static_cast<std::size_t>(r) * 13) % 61) - 30); }
-
-template <class T> T as(float x) {
-  if constexpr (std::is_same_v<T, bfloat16>) return bfloat16::from_float(x);
-  else return static_cast<T>(x);
-}
-template <class T> double value(T x) {
-  if constexpr (std::is_same_v<T, bfloat16>) return x.to_float();
-  else return static_cast<double>(x);
-}
-
-template <class T> std::vector<T> download(const T* d, std::size_t n) {
+template <class T>
+std::vector<T> download(const T* d, std::size_t n) {
   std::vector<T> h(n);
   cudaMemcpy(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost);
   return h;
 }
-template <class T> T* upload(const std::vector<T>& h) {
+template <class T>
+T* upload(const std::vector<T>& h) {
   T* d = nullptr;
   cudaMalloc(&d, std::max<std::size_t>(1, h.size()) * sizeof(T));
   cudaMemcpy(d, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice);
   return d;
 }
 
-template <class T> void check_rank(NcclCollectives& c, std::size_t count) {
+template <class T>
+void check_rank(NcclCollectives& c, std::size_t count) {
   const int n = c.size(), me = c.rank();
   const std::string type(dtype_name(dtype_of_v<T>));
   std::vector<T> mine(count);
@@ -82,7 +76,8 @@ template <class T> void check_rank(NcclCollectives& c, std::size_t count) {
       if (op == ReduceOp::mean) want = value(as<T>(static_cast<float>(want / n)));
       if (std::abs(value(got[i]) - want) > (op == ReduceOp::mean ? 1e-2 : 0)) ++wrong;
     }
-    expect(wrong == 0, type + " all_reduce " + std::string(reduce_op_name(op)) + ": " + std::to_string(wrong) + " wrong");
+    expect(wrong == 0,
+           type + " all_reduce " + std::string(reduce_op_name(op)) + ": " + std::to_string(wrong) + " wrong");
   }
 
   std::vector<T> b(count);

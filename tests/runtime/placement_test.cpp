@@ -1,11 +1,11 @@
 // Placement resolution: how counts, lists and "all" map roles to ranks, and
 // the one line each mistake gets.
-#include <gtest/gtest.h>
+#include "runtime/placement.h"
 
+#include <gtest/gtest.h>
 #include <toml++/toml.h>
 
 #include "runtime/errors.h"
-#include "runtime/placement.h"
 
 using namespace newsrl::runtime;
 
@@ -15,7 +15,8 @@ const std::vector<std::string> kRoles = {"rollout", "reward", "learner", "teache
 
 PlacementSpec spec_of(const std::string& toml_text) {
   toml::table t = toml::parse(toml_text);
-  return PlacementSpec::from_toml(t["placement"].as_table(), "run.toml [placement]", kRoles, {"rollout", "reward", "learner"});
+  return PlacementSpec::from_toml(t["placement"].as_table(), "run.toml [placement]", kRoles,
+                                  {"rollout", "reward", "learner"});
 }
 
 std::string error_of(const std::string& toml_text, int world) {
@@ -54,7 +55,8 @@ TEST(Placement, ExplicitListsAndAll) {
 }
 
 TEST(Placement, ExclusiveGivesEveryRoleItsOwnRanks) {
-  const Placement p = Placement::resolve(spec_of("[placement]\nexclusive = true\nrollout = 2\nreward = [0]\nlearner = 1\n"), 4);
+  const Placement p =
+      Placement::resolve(spec_of("[placement]\nexclusive = true\nrollout = 2\nreward = [0]\nlearner = 1\n"), 4);
   EXPECT_EQ(p.ranks_of("reward"), (std::vector<int>{0}));
   EXPECT_EQ(p.ranks_of("rollout"), (std::vector<int>{1, 2}));
   EXPECT_EQ(p.ranks_of("learner"), (std::vector<int>{3}));

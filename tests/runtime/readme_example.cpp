@@ -4,7 +4,7 @@
 #include "runtime/cluster.h"
 using namespace newsrl;
 
-struct Counter {                                   // an actor is a plain class
+struct Counter {  // an actor is a plain class
   int total = 0;
   int add(int k) { return total += k; }
   static void expose(runtime::Methods<Counter>& m) { m.def("add", &Counter::add); }

@@ -1,11 +1,12 @@
 // The wire format without MPI: archives, bulk buffers beside them, and
 // malformed frames.
+#include "runtime/wire.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "runtime/bulk.h"
-#include "runtime/wire.h"
 
 using namespace newsrl::runtime;
 
@@ -16,7 +17,10 @@ struct Batch {
   std::vector<int> ids;
   Bulk tokens;
   Bulk logprobs;
-  template <class A> void serialize(A& ar, unsigned) { ar & name & ids & tokens & logprobs; }
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& name& ids& tokens& logprobs;
+  }
 };
 
 // What the transport does: the receiver gets the frame and fresh copies of the bulk bytes.
@@ -52,7 +56,8 @@ TEST(Wire, ValuesRoundTrip) {
 TEST(Wire, BulkBuffersTravelBesideTheArchive) {
   std::vector<std::int32_t> tokens(100000);
   for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<std::int32_t>(i * 7);
-  Batch b{"users", {1, 2}, Bulk::adopt(std::vector<std::int32_t>(tokens)), Bulk::adopt(std::vector<float>{-0.5f, -1.25f})};
+  Batch b{
+      "users", {1, 2}, Bulk::adopt(std::vector<std::int32_t>(tokens)), Bulk::adopt(std::vector<float>{-0.5f, -1.25f})};
   wire::Message m = wire::begin_message(wire::Kind::call, 1);
   wire::write_body(m, b);
   wire::finish_message(m);
