@@ -158,7 +158,8 @@ class Doctor {
               {"host", i.host},
               {"pid", i.pid},
               {"roles", i.roles},
-              {"gpus", i.gpus}});
+              {"gpus", i.gpus},
+              {"cuda_note", i.cuda_note}});
       }
     } else {
       out_ << "newsrl doctor: " << p.world_size << (p.world_size == 1 ? " rank" : " ranks") << ", driver rank "

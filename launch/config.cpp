@@ -18,21 +18,6 @@ toml::table load_config(const std::string& path) {
   }
 }
 
-void check_sections(const toml::table& config, const std::string& path, const std::vector<std::string>& sections) {
-  std::string errors;
-  for (const auto& [key, node] : config) {
-    const std::string k(key.str());
-    bool known = false;
-    for (const auto& s : sections) known = known || s == k;
-    if (known) continue;
-    std::string list;
-    for (const auto& s : sections) list += (list.empty() ? "" : ", ") + ("[" + s + "]");
-    errors += (errors.empty() ? "" : "\n") + path + " line " + std::to_string(node.source().begin.line) +
-              ": unknown section or key \"" + k + "\" (this command reads " + list + ")";
-  }
-  if (!errors.empty()) throw runtime::ConfigError(errors);
-}
-
 int launch_rank() {
   for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
     if (const char* v = std::getenv(var)) return std::atoi(v);

@@ -30,6 +30,9 @@ struct method_traits<R (C::*)(P...)> {
   using owner = C;
   using result = R;
   using params = std::tuple<std::decay_t<P>...>;
+  // A remote method cannot write into its caller's variables.
+  static constexpr bool params_by_value_or_const_ref =
+      ((!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>) && ...);
 };
 template <class C, class R, class... P>
 struct method_traits<R (C::*)(P...) const> : method_traits<R (C::*)(P...)> {};
@@ -47,8 +50,9 @@ class Methods {
   Methods& def(std::string name, F fn) {
     static_assert(std::is_member_function_pointer_v<F>, "def() takes a member function pointer");
     using Traits = method_traits<F>;
+    static_assert(Traits::params_by_value_or_const_ref,
+                  "remote methods take their parameters by value or const reference");
     Entry e;
-    e.qualified = type_name_ + "." + name;
     e.name = std::move(name);
     e.pointer = fn;
     e.invoke = [fn](T& self, wire::Message& call, wire::Message& reply) {
