@@ -1,0 +1,21 @@
+// The CPU backend: float32 kernels on OpenBLAS and OpenMP. Each family of ops
+// lives in its own file and fills its entries of the table.
+#pragma once
+
+#include "kernels/ops.h"
+
+namespace newsrl::kernels::cpu {
+
+const OpTable& table();
+
+void register_matmul(OpTable& t);       // matmul.cpp
+void register_elementwise(OpTable& t);  // elementwise.cpp: add, mul, accumulate, scale, fill, copy, sum_squares,
+                                        //   bias, unary activations, swiglu, dropout
+void register_norms(OpTable& t);        // norms.cpp: rmsnorm, layernorm
+void register_embedding(OpTable& t);    // embedding.cpp
+void register_softmax(OpTable& t);      // softmax.cpp: softmax, log-softmax, cross-entropy
+void register_rope(OpTable& t);         // rope.cpp
+void register_attention(OpTable& t);    // attention.cpp
+void register_optimizer(OpTable& t);    // optimizer.cpp: AdamW
+
+}  // namespace newsrl::kernels::cpu

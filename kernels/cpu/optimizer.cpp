@@ -1,0 +1,7 @@
+#include "kernels/cpu/cpu_ops.h"
+
+namespace newsrl::kernels::cpu {
+
+void register_optimizer(OpTable&) {}
+
+}  // namespace newsrl::kernels::cpu

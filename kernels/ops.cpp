@@ -1,0 +1,362 @@
+#include "kernels/ops.h"
+
+#include <string>
+
+#include "kernels/cpu/cpu_ops.h"
+
+namespace newsrl::kernels {
+
+std::string_view unary_name(Unary op) {
+  switch (op) {
+    case Unary::silu:
+      return "silu";
+    case Unary::gelu:
+      return "gelu";
+    case Unary::relu:
+      return "relu";
+    case Unary::tanh:
+      return "tanh";
+    case Unary::sigmoid:
+      return "sigmoid";
+  }
+  return "unknown";
+}
+
+const OpTable& ops(Device device) {
+  if (device == Device::cpu) return cpu::table();
+  throw std::runtime_error("this newsrl build has no kernels for device " + std::string(device_name(device)));
+}
+
+namespace {
+
+// One line naming the op and what is wrong with its arguments.
+[[noreturn]] void bad(const char* op, const std::string& what) {
+  throw std::invalid_argument(std::string(op) + ": " + what);
+}
+
+void need(bool ok, const char* op, const std::string& what) {
+  if (!ok) bad(op, what);
+}
+
+// Every tensor defined, on one device, of the given dtype.
+void same_device(const char* op, DType dtype, std::initializer_list<const Tensor*> ts) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : ts) {
+    need(t->defined(), op, "an argument is an undefined tensor");
+    need(t->dtype() == dtype, op, t->str() + " should be " + std::string(dtype_name(dtype)));
+    if (first == nullptr) first = t;
+    need(t->device() == first->device(), op, t->str() + " is not on the device of " + first->str());
+  }
+}
+
+void same_shape(const char* op, const Tensor& a, const Tensor& b) {
+  need(a.shape() == b.shape(), op, a.str() + " and " + b.str() + " should have the same shape");
+}
+
+template <class Fn>
+Fn kernel(Fn fn, const char* op, Device d) {
+  if (fn == nullptr) bad(op, "no kernel for device " + std::string(device_name(d)) + " in this build");
+  return fn;
+}
+#define NEWSRL_CALL(name, dev, ...) kernel(ops(dev).name, #name, dev)(__VA_ARGS__)
+
+void check_rows(const char* op, const Tensor& x, const Tensor& per_row, const std::string& what) {
+  need(per_row.numel() == x.shape().rows(), op,
+       what + " " + per_row.str() + " should hold one value per row of " + x.str());
+}
+
+}  // namespace
+
+void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, float alpha, float beta) {
+  const char* op = "matmul";
+  same_device(op, DType::f32, {&c, &a, &b});
+  need(a.ndim() >= 2 && b.ndim() >= 2 && c.ndim() == a.ndim(), op,
+       "a " + a.str() + ", b " + b.str() + ", c " + c.str() + ": a and c need the same rank, 2 or more");
+  need(b.ndim() == 2 || b.ndim() == a.ndim(), op, "b " + b.str() + " should be 2-D or batched like a " + a.str());
+  const std::int64_t m = trans_a ? a.dim(-1) : a.dim(-2), k = trans_a ? a.dim(-2) : a.dim(-1);
+  const std::int64_t kb = trans_b ? b.dim(-1) : b.dim(-2), n = trans_b ? b.dim(-2) : b.dim(-1);
+  need(k == kb, op,
+       "inner dimensions differ: op(a) is " + std::to_string(m) + "x" + std::to_string(k) + ", op(b) is " +
+           std::to_string(kb) + "x" + std::to_string(n));
+  need(c.dim(-2) == m && c.dim(-1) == n, op,
+       "c " + c.str() + " should end in [" + std::to_string(m) + ", " + std::to_string(n) + "]");
+  for (int i = 0; i < a.ndim() - 2; ++i) {
+    need(c.dim(i) == a.dim(i) && (b.ndim() == 2 || b.dim(i) == a.dim(i)), op,
+         "batch dimensions differ: a " + a.str() + ", b " + b.str() + ", c " + c.str());
+  }
+  NEWSRL_CALL(matmul, a.device(), c, a, b, trans_a, trans_b, alpha, beta);
+}
+
+void add_bias(Tensor& y, const Tensor& bias) {
+  same_device("add_bias", DType::f32, {&y, &bias});
+  need(bias.numel() == y.dim(-1), "add_bias", "bias " + bias.str() + " should match the last dim of " + y.str());
+  NEWSRL_CALL(add_bias, y.device(), y, bias);
+}
+
+void bias_backward(Tensor& dbias, const Tensor& dy) {
+  same_device("bias_backward", DType::f32, {&dbias, &dy});
+  need(dbias.numel() == dy.dim(-1), "bias_backward",
+       "dbias " + dbias.str() + " should match the last dim of " + dy.str());
+  NEWSRL_CALL(bias_backward, dy.device(), dbias, dy);
+}
+
+void embedding_forward(Tensor& out, const Tensor& table, const Tensor& ids) {
+  const char* op = "embedding_forward";
+  same_device(op, DType::f32, {&out, &table});
+  need(ids.defined() && ids.dtype() == DType::i32 && ids.device() == table.device(), op,
+       "ids should be int32 on the table's device");
+  need(table.ndim() == 2, op, "table " + table.str() + " should be [vocab, dim]");
+  need(out.numel() == ids.numel() * table.dim(1) && out.dim(-1) == table.dim(1), op,
+       "out " + out.str() + " should be ids " + ids.str() + " by " + std::to_string(table.dim(1)));
+  NEWSRL_CALL(embedding_forward, table.device(), out, table, ids);
+}
+
+void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
+  const char* op = "embedding_backward";
+  same_device(op, DType::f32, {&dtable, &dout});
+  need(ids.defined() && ids.dtype() == DType::i32, op, "ids should be int32");
+  need(dtable.ndim() == 2 && dout.numel() == ids.numel() * dtable.dim(1), op,
+       "dout " + dout.str() + " should be ids " + ids.str() + " by " + std::to_string(dtable.dim(-1)));
+  NEWSRL_CALL(embedding_backward, dtable.device(), dtable, dout, ids);
+}
+
+void rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& w, float eps) {
+  const char* op = "rmsnorm_forward";
+  same_device(op, DType::f32, {&out, &rstd, &x, &w});
+  same_shape(op, out, x);
+  need(w.numel() == x.dim(-1), op, "weight " + w.str() + " should match the last dim of " + x.str());
+  check_rows(op, x, rstd, "rstd");
+  NEWSRL_CALL(rmsnorm_forward, x.device(), out, rstd, x, w, eps);
+}
+
+void rmsnorm_backward(Tensor& dx, Tensor& dw, const Tensor& dout, const Tensor& x, const Tensor& w,
+                      const Tensor& rstd) {
+  const char* op = "rmsnorm_backward";
+  same_device(op, DType::f32, {&dx, &dw, &dout, &x, &w, &rstd});
+  same_shape(op, dx, x);
+  same_shape(op, dout, x);
+  same_shape(op, dw, w);
+  need(w.numel() == x.dim(-1), op, "weight " + w.str() + " should match the last dim of " + x.str());
+  check_rows(op, x, rstd, "rstd");
+  NEWSRL_CALL(rmsnorm_backward, x.device(), dx, dw, dout, x, w, rstd);
+}
+
+void layernorm_forward(Tensor& out, Tensor& mean, Tensor& rstd, const Tensor& x, const Tensor& w, const Tensor& b,
+                       float eps) {
+  const char* op = "layernorm_forward";
+  same_device(op, DType::f32, {&out, &mean, &rstd, &x, &w, &b});
+  same_shape(op, out, x);
+  need(w.numel() == x.dim(-1) && b.numel() == x.dim(-1), op, "weight and bias should match the last dim of " + x.str());
+  check_rows(op, x, mean, "mean");
+  check_rows(op, x, rstd, "rstd");
+  NEWSRL_CALL(layernorm_forward, x.device(), out, mean, rstd, x, w, b, eps);
+}
+
+void layernorm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dout, const Tensor& x, const Tensor& w,
+                        const Tensor& mean, const Tensor& rstd) {
+  const char* op = "layernorm_backward";
+  same_device(op, DType::f32, {&dx, &dw, &db, &dout, &x, &w, &mean, &rstd});
+  same_shape(op, dx, x);
+  same_shape(op, dout, x);
+  same_shape(op, dw, w);
+  same_shape(op, db, w);
+  check_rows(op, x, mean, "mean");
+  check_rows(op, x, rstd, "rstd");
+  NEWSRL_CALL(layernorm_backward, x.device(), dx, dw, db, dout, x, w, mean, rstd);
+}
+
+void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float theta) {
+  const char* op = "rope_forward";
+  same_device(op, DType::f32, {&out, &x});
+  same_shape(op, out, x);
+  need(x.ndim() == 4 && x.dim(3) % 2 == 0, op, "x " + x.str() + " should be [batch, tokens, heads, even head_dim]");
+  need(position0 >= 0, op, "negative position");
+  NEWSRL_CALL(rope_forward, x.device(), out, x, position0, theta);
+}
+
+void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float theta) {
+  const char* op = "rope_backward";
+  same_device(op, DType::f32, {&dx, &dout});
+  same_shape(op, dx, dout);
+  need(dout.ndim() == 4 && dout.dim(3) % 2 == 0, op,
+       "dout " + dout.str() + " should be [batch, tokens, heads, even head_dim]");
+  NEWSRL_CALL(rope_backward, dout.device(), dx, dout, position0, theta);
+}
+
+namespace {
+void check_attention(const char* op, const Tensor& out, const Tensor& lse, const Tensor& q, const Tensor& k,
+                     const Tensor& v, std::int64_t q_offset) {
+  need(q.ndim() == 4 && k.ndim() == 4, op,
+       "q " + q.str() + " and k " + k.str() + " should be [batch, tokens, heads, head_dim]");
+  same_shape(op, k, v);
+  same_shape(op, out, q);
+  need(q.dim(0) == k.dim(0) && q.dim(3) == k.dim(3), op,
+       "q " + q.str() + " and k " + k.str() + " differ in batch or head_dim");
+  need(
+      k.dim(2) > 0 && q.dim(2) % k.dim(2) == 0, op,
+      std::to_string(q.dim(2)) + " query heads are not a multiple of " + std::to_string(k.dim(2)) + " key/value heads");
+  need(q_offset >= 0 && q_offset + q.dim(1) <= k.dim(1), op,
+       "queries at " + std::to_string(q_offset) + ".." + std::to_string(q_offset + q.dim(1)) + " see past the " +
+           std::to_string(k.dim(1)) + " keys");
+  need(lse.numel() == q.dim(0) * q.dim(2) * q.dim(1), op, "lse " + lse.str() + " should be [batch, heads, tokens]");
+}
+}  // namespace
+
+void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
+                       std::int64_t q_offset, float scale) {
+  const char* op = "attention_forward";
+  same_device(op, DType::f32, {&out, &lse, &q, &k, &v});
+  check_attention(op, out, lse, q, k, v, q_offset);
+  NEWSRL_CALL(attention_forward, q.device(), out, lse, q, k, v, q_offset, scale);
+}
+
+void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
+                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale) {
+  const char* op = "attention_backward";
+  same_device(op, DType::f32, {&dq, &dk, &dv, &dout, &q, &k, &v, &out, &lse});
+  check_attention(op, out, lse, q, k, v, q_offset);
+  same_shape(op, dq, q);
+  same_shape(op, dk, k);
+  same_shape(op, dv, v);
+  same_shape(op, dout, out);
+  NEWSRL_CALL(attention_backward, q.device(), dq, dk, dv, dout, q, k, v, out, lse, q_offset, scale);
+}
+
+void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {
+  same_device("swiglu_forward", DType::f32, {&out, &gate, &up});
+  same_shape("swiglu_forward", gate, up);
+  same_shape("swiglu_forward", out, gate);
+  NEWSRL_CALL(swiglu_forward, gate.device(), out, gate, up);
+}
+
+void swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate, const Tensor& up) {
+  const char* op = "swiglu_backward";
+  same_device(op, DType::f32, {&dgate, &dup, &dout, &gate, &up});
+  same_shape(op, gate, up);
+  same_shape(op, dgate, gate);
+  same_shape(op, dup, up);
+  same_shape(op, dout, gate);
+  NEWSRL_CALL(swiglu_backward, gate.device(), dgate, dup, dout, gate, up);
+}
+
+void unary_forward(Unary u, Tensor& out, const Tensor& x) {
+  same_device("unary_forward", DType::f32, {&out, &x});
+  same_shape("unary_forward", out, x);
+  NEWSRL_CALL(unary_forward, x.device(), u, out, x);
+}
+
+void unary_backward(Unary u, Tensor& dx, const Tensor& dout, const Tensor& x) {
+  same_device("unary_backward", DType::f32, {&dx, &dout, &x});
+  same_shape("unary_backward", dx, x);
+  same_shape("unary_backward", dout, x);
+  NEWSRL_CALL(unary_backward, x.device(), u, dx, dout, x);
+}
+
+void softmax_forward(Tensor& out, const Tensor& x, bool log) {
+  same_device("softmax_forward", DType::f32, {&out, &x});
+  same_shape("softmax_forward", out, x);
+  NEWSRL_CALL(softmax_forward, x.device(), out, x, log);
+}
+
+void softmax_backward(Tensor& dx, const Tensor& dout, const Tensor& out, bool log) {
+  same_device("softmax_backward", DType::f32, {&dx, &dout, &out});
+  same_shape("softmax_backward", dx, out);
+  same_shape("softmax_backward", dout, out);
+  NEWSRL_CALL(softmax_backward, out.device(), dx, dout, out, log);
+}
+
+namespace {
+void check_cross_entropy(const char* op, const Tensor& losses, const Tensor& lse, const Tensor& logits,
+                         const Tensor& targets) {
+  need(logits.ndim() == 2, op, "logits " + logits.str() + " should be [tokens, vocab]");
+  need(targets.defined() && targets.dtype() == DType::i32 && targets.numel() == logits.dim(0), op,
+       "targets should be int32, one per row of " + logits.str());
+  need(losses.numel() == logits.dim(0) && lse.numel() == logits.dim(0), op, "losses and lse need one value per row");
+}
+}  // namespace
+
+void cross_entropy_forward(Tensor& losses, Tensor& lse, const Tensor& logits, const Tensor& targets) {
+  const char* op = "cross_entropy_forward";
+  same_device(op, DType::f32, {&losses, &lse, &logits});
+  check_cross_entropy(op, losses, lse, logits, targets);
+  NEWSRL_CALL(cross_entropy_forward, logits.device(), losses, lse, logits, targets);
+}
+
+void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor& logits, const Tensor& lse,
+                            const Tensor& targets) {
+  const char* op = "cross_entropy_backward";
+  same_device(op, DType::f32, {&dlogits, &dlosses, &logits, &lse});
+  check_cross_entropy(op, dlosses, lse, logits, targets);
+  same_shape(op, dlogits, logits);
+  NEWSRL_CALL(cross_entropy_backward, logits.device(), dlogits, dlosses, logits, lse, targets);
+}
+
+void dropout_forward(Tensor& out, Tensor& mask, const Tensor& x, float p, std::uint64_t seed) {
+  same_device("dropout_forward", DType::f32, {&out, &mask, &x});
+  same_shape("dropout_forward", out, x);
+  same_shape("dropout_forward", mask, x);
+  need(p >= 0.0f && p < 1.0f, "dropout_forward", "p = " + std::to_string(p) + " should be in [0, 1)");
+  NEWSRL_CALL(dropout_forward, x.device(), out, mask, x, p, seed);
+}
+
+void dropout_backward(Tensor& dx, const Tensor& dout, const Tensor& mask) {
+  same_device("dropout_backward", DType::f32, {&dx, &dout, &mask});
+  same_shape("dropout_backward", dx, dout);
+  same_shape("dropout_backward", mask, dout);
+  NEWSRL_CALL(dropout_backward, dout.device(), dx, dout, mask);
+}
+
+void add(Tensor& out, const Tensor& a, const Tensor& b) {
+  same_device("add", DType::f32, {&out, &a, &b});
+  same_shape("add", a, b);
+  same_shape("add", out, a);
+  NEWSRL_CALL(add, a.device(), out, a, b);
+}
+
+void mul(Tensor& out, const Tensor& a, const Tensor& b) {
+  same_device("mul", DType::f32, {&out, &a, &b});
+  same_shape("mul", a, b);
+  same_shape("mul", out, a);
+  NEWSRL_CALL(mul, a.device(), out, a, b);
+}
+
+void accumulate(Tensor& y, const Tensor& x, float alpha) {
+  same_device("accumulate", DType::f32, {&y, &x});
+  need(y.numel() == x.numel(), "accumulate", y.str() + " and " + x.str() + " differ in size");
+  NEWSRL_CALL(accumulate, x.device(), y, x, alpha);
+}
+
+void scale(Tensor& x, float s) {
+  same_device("scale", DType::f32, {&x});
+  NEWSRL_CALL(scale, x.device(), x, s);
+}
+
+void fill(Tensor& x, float value) {
+  same_device("fill", DType::f32, {&x});
+  NEWSRL_CALL(fill, x.device(), x, value);
+}
+
+void copy(Tensor& dst, const Tensor& src) {
+  need(dst.defined() && src.defined() && dst.device() == src.device(), "copy", "both tensors defined, on one device");
+  need(dst.numel() == src.numel(), "copy", dst.str() + " and " + src.str() + " differ in size");
+  need(dst.dtype() == src.dtype() || (dst.dtype() != DType::i32 && src.dtype() != DType::i32), "copy",
+       "casts only between float32 and bfloat16");
+  NEWSRL_CALL(copy, src.device(), dst, src);
+}
+
+double sum_squares(const Tensor& x) {
+  same_device("sum_squares", DType::f32, {&x});
+  return NEWSRL_CALL(sum_squares, x.device(), x);
+}
+
+void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step) {
+  const char* op = "adamw_step";
+  same_device(op, DType::f32, {&param, &grad, &m, &v});
+  same_shape(op, param, grad);
+  same_shape(op, param, m);
+  same_shape(op, param, v);
+  need(step >= 1, op, "step counts from 1");
+  NEWSRL_CALL(adamw_step, param.device(), param, grad, m, v, hp, step);
+}
+
+}  // namespace newsrl::kernels

@@ -1,0 +1,130 @@
+// The op table: every compute kernel newsrl uses, one table per device. A
+// backend (kernels/cpu, kernels/cuda) fills in a table and nothing else; the
+// functions below check shapes, dtypes and devices once, then call the table
+// of the tensors' device. Conventions:
+//   - tensors are contiguous and row-major; "rows" are all dimensions but the last;
+//   - a forward writes its outputs whole;
+//   - a backward ADDS into its gradient outputs (dx += ...), so that the
+//     contributions of several consumers of a tensor sum up;
+//   - float32 everywhere on the CPU; integer ids and targets are int32.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "kernels/tensor.h"
+
+namespace newsrl::kernels {
+
+enum class Unary { silu, gelu, relu, tanh, sigmoid };  // gelu: the exact (erf) form
+std::string_view unary_name(Unary op);
+
+struct AdamW {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.0f;  // decoupled: param -= lr * weight_decay * param
+};
+
+// Targets equal to this are skipped by cross-entropy (Hugging Face's convention).
+inline constexpr std::int32_t kIgnoreIndex = -100;
+
+struct OpTable {
+  // c = alpha * op(a) @ op(b) + beta * c. a: [..., M, K] ([..., K, M] when trans_a),
+  // b: [K, N] or [..., K, N] ([N, K] / [..., N, K] when trans_b), c: [..., M, N].
+  // A 2-D b is shared by every matrix of a batched a.
+  void (*matmul)(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, float alpha, float beta);
+  void (*add_bias)(Tensor& y, const Tensor& bias);                                    // y[r, :] += bias
+  void (*bias_backward)(Tensor& dbias, const Tensor& dy);                             // dbias += sum over rows of dy
+  void (*embedding_forward)(Tensor& out, const Tensor& table, const Tensor& ids);     // out[i] = table[ids[i]]
+  void (*embedding_backward)(Tensor& dtable, const Tensor& dout, const Tensor& ids);  // dtable[ids[i]] += dout[i]
+  // out = x / rms(x) * w over the last dim; rstd[r] = 1 / rms of row r.
+  void (*rmsnorm_forward)(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& w, float eps);
+  void (*rmsnorm_backward)(Tensor& dx, Tensor& dw, const Tensor& dout, const Tensor& x, const Tensor& w,
+                           const Tensor& rstd);
+  void (*layernorm_forward)(Tensor& out, Tensor& mean, Tensor& rstd, const Tensor& x, const Tensor& w, const Tensor& b,
+                            float eps);
+  void (*layernorm_backward)(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dout, const Tensor& x, const Tensor& w,
+                             const Tensor& mean, const Tensor& rstd);
+  // Rotary embedding, rotate-half: x [B, T, H, D], token t at position position0 + t,
+  // frequency of pair i = theta^(-2i/D).
+  void (*rope_forward)(Tensor& out, const Tensor& x, std::int64_t position0, float theta);
+  void (*rope_backward)(Tensor& dx, const Tensor& dout, std::int64_t position0, float theta);
+  // Causal grouped-query attention: q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D], Hq a
+  // multiple of Hkv. Query t sees keys s <= q_offset + t (q_offset = Tk - Tq with a
+  // KV cache). out [B, Tq, Hq, D]; lse [B, Hq, Tq] keeps each row's log-sum-exp for the backward.
+  void (*attention_forward)(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
+                            std::int64_t q_offset, float scale);
+  void (*attention_backward)(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
+                             const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale);
+  void (*swiglu_forward)(Tensor& out, const Tensor& gate, const Tensor& up);  // silu(gate) * up
+  void (*swiglu_backward)(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate, const Tensor& up);
+  void (*unary_forward)(Unary op, Tensor& out, const Tensor& x);
+  void (*unary_backward)(Unary op, Tensor& dx, const Tensor& dout, const Tensor& x);
+  // Softmax (or log-softmax) over the last dim; the backward takes the forward's output.
+  void (*softmax_forward)(Tensor& out, const Tensor& x, bool log);
+  void (*softmax_backward)(Tensor& dx, const Tensor& dout, const Tensor& out, bool log);
+  // Cross-entropy fused with the logits: logits [N, V], targets [N]; losses[n] =
+  // lse[n] - logits[n, target] (0 where the target is kIgnoreIndex). The backward
+  // adds dlosses[n] * (softmax(logits[n]) - onehot(target)) without storing the softmax.
+  void (*cross_entropy_forward)(Tensor& losses, Tensor& lse, const Tensor& logits, const Tensor& targets);
+  void (*cross_entropy_backward)(Tensor& dlogits, const Tensor& dlosses, const Tensor& logits, const Tensor& lse,
+                                 const Tensor& targets);
+  // Inverted dropout: mask holds 0 or 1/(1-p), drawn from (seed, element index).
+  void (*dropout_forward)(Tensor& out, Tensor& mask, const Tensor& x, float p, std::uint64_t seed);
+  void (*dropout_backward)(Tensor& dx, const Tensor& dout, const Tensor& mask);
+  void (*add)(Tensor& out, const Tensor& a, const Tensor& b);   // out = a + b
+  void (*mul)(Tensor& out, const Tensor& a, const Tensor& b);   // out = a * b
+  void (*accumulate)(Tensor& y, const Tensor& x, float alpha);  // y += alpha * x
+  void (*scale)(Tensor& x, float s);                            // x *= s
+  void (*fill)(Tensor& x, float value);
+  void (*copy)(Tensor& dst, const Tensor& src);  // same shape; casts float32 <-> bfloat16
+  double (*sum_squares)(const Tensor& x);        // in double
+  // One AdamW step (step counts from 1): moments m, v; decoupled weight decay.
+  void (*adamw_step)(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step);
+};
+
+// The table of a device; throws when this build has no backend for it.
+const OpTable& ops(Device device);
+
+// ---- checked entry points -----------------------------------------------------
+void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false, float alpha = 1.0f,
+            float beta = 0.0f);
+void add_bias(Tensor& y, const Tensor& bias);
+void bias_backward(Tensor& dbias, const Tensor& dy);
+void embedding_forward(Tensor& out, const Tensor& table, const Tensor& ids);
+void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids);
+void rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& w, float eps);
+void rmsnorm_backward(Tensor& dx, Tensor& dw, const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& rstd);
+void layernorm_forward(Tensor& out, Tensor& mean, Tensor& rstd, const Tensor& x, const Tensor& w, const Tensor& b,
+                       float eps);
+void layernorm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dout, const Tensor& x, const Tensor& w,
+                        const Tensor& mean, const Tensor& rstd);
+void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float theta);
+void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float theta);
+void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
+                       std::int64_t q_offset, float scale);
+void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
+                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale);
+void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up);
+void swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate, const Tensor& up);
+void unary_forward(Unary op, Tensor& out, const Tensor& x);
+void unary_backward(Unary op, Tensor& dx, const Tensor& dout, const Tensor& x);
+void softmax_forward(Tensor& out, const Tensor& x, bool log = false);
+void softmax_backward(Tensor& dx, const Tensor& dout, const Tensor& out, bool log = false);
+void cross_entropy_forward(Tensor& losses, Tensor& lse, const Tensor& logits, const Tensor& targets);
+void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor& logits, const Tensor& lse,
+                            const Tensor& targets);
+void dropout_forward(Tensor& out, Tensor& mask, const Tensor& x, float p, std::uint64_t seed);
+void dropout_backward(Tensor& dx, const Tensor& dout, const Tensor& mask);
+void add(Tensor& out, const Tensor& a, const Tensor& b);
+void mul(Tensor& out, const Tensor& a, const Tensor& b);
+void accumulate(Tensor& y, const Tensor& x, float alpha = 1.0f);
+void scale(Tensor& x, float s);
+void fill(Tensor& x, float value);
+void copy(Tensor& dst, const Tensor& src);
+double sum_squares(const Tensor& x);
+void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step);
+
+}  // namespace newsrl::kernels

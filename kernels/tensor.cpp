@@ -1,0 +1,147 @@
+#include "kernels/tensor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+
+namespace newsrl::kernels {
+
+Shape::Shape(std::initializer_list<std::int64_t> dims) : Shape(std::vector<std::int64_t>(dims)) {}
+
+Shape::Shape(const std::vector<std::int64_t>& dims) {
+  if (dims.size() > kMaxDims) throw std::invalid_argument("a tensor has at most 5 dimensions");
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] < 0) throw std::invalid_argument("negative dimension in shape");
+    dims_[i] = dims[i];
+  }
+  ndim_ = static_cast<int>(dims.size());
+}
+
+std::int64_t Shape::numel() const {
+  std::int64_t n = 1;
+  for (int i = 0; i < ndim_; ++i) n *= dims_[static_cast<std::size_t>(i)];
+  return n;
+}
+
+std::string Shape::str() const {
+  std::string s = "[";
+  for (int i = 0; i < ndim_; ++i) s += (i ? ", " : "") + std::to_string(dims_[static_cast<std::size_t>(i)]);
+  return s + "]";
+}
+
+bool operator==(const Shape& a, const Shape& b) {
+  if (a.ndim_ != b.ndim_) return false;
+  for (int i = 0; i < a.ndim_; ++i) {
+    if (a.dims_[static_cast<std::size_t>(i)] != b.dims_[static_cast<std::size_t>(i)]) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Freed CPU blocks wait here, by size, for the next tensor of that size.
+class CpuCache {
+ public:
+  void* take(std::size_t bytes) {
+    std::lock_guard lock(mu_);
+    auto it = free_.find(bytes);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_ -= bytes;
+    return p;
+  }
+  void give(void* p, std::size_t bytes) {
+    std::lock_guard lock(mu_);
+    if (cached_ + bytes > kLimit) {
+      std::free(p);
+      return;
+    }
+    free_[bytes].push_back(p);
+    cached_ += bytes;
+  }
+
+ private:
+  static constexpr std::size_t kLimit = std::size_t{4} << 30;
+  std::mutex mu_;
+  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  std::size_t cached_ = 0;
+};
+
+CpuCache& cpu_cache() {
+  static CpuCache* cache = new CpuCache();  // outlives every tensor, even static ones
+  return *cache;
+}
+
+}  // namespace
+
+Storage::Storage(Device d, std::size_t n) : bytes(n), device(d) {
+  if (d != Device::cpu) throw std::runtime_error("this newsrl build has no kernels for device cuda yet");
+  const std::size_t rounded = ((std::max<std::size_t>(n, 1) + 63) / 64) * 64;
+  data = cpu_cache().take(rounded);
+  if (data == nullptr) data = std::aligned_alloc(64, rounded);
+  if (data == nullptr) throw std::bad_alloc();
+  bytes = rounded;
+}
+
+Storage::~Storage() {
+  if (data != nullptr) cpu_cache().give(data, bytes);
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  Tensor t;
+  t.storage_ = std::make_shared<Storage>(device, static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  std::memset(t.raw(), 0, t.bytes());
+  return t;
+}
+
+Tensor Tensor::view(const Shape& shape) const {
+  if (shape.numel() != numel()) {
+    throw std::invalid_argument("view: " + shape.str() + " does not hold the " + std::to_string(numel()) +
+                                " elements of " + shape_.str());
+  }
+  Tensor t = *this;
+  t.shape_ = shape;
+  return t;
+}
+
+Tensor Tensor::slice(std::int64_t begin, std::int64_t end) const {
+  if (ndim() == 0 || begin < 0 || end < begin || end > dim(0)) {
+    throw std::invalid_argument("slice [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " + str());
+  }
+  std::vector<std::int64_t> dims = shape_.to_vector();
+  const std::int64_t row = dims[0] == 0 ? 0 : numel() / dims[0];
+  dims[0] = end - begin;
+  Tensor t = *this;
+  t.shape_ = Shape(dims);
+  t.offset_ = offset_ + begin * row;
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape_, dtype_, device());
+  std::memcpy(t.raw(), raw(), bytes());
+  return t;
+}
+
+std::string Tensor::str() const {
+  return std::string(dtype_name(dtype_)) + shape_.str() + " " + std::string(device_name(device()));
+}
+
+void Tensor::check_type(DType want) const {
+  if (!storage_) throw std::logic_error("use of an undefined tensor");
+  if (want != dtype_) {
+    throw std::invalid_argument("tensor " + str() + " read as " + std::string(dtype_name(want)));
+  }
+}
+
+}  // namespace newsrl::kernels
