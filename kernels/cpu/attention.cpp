@@ -1,7 +1,131 @@
+// Fused causal grouped-query attention, forward and backward, one query row at a time.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include "kernels/cpu/cpu_ops.h"
 
 namespace newsrl::kernels::cpu {
 
-void register_attention(OpTable&) {}
+namespace {
+
+using I = std::int64_t;
+
+// The reductions below run in a fixed order for a given build, so that results
+// do not depend on the number of threads; omp simd lets them vectorise over
+// head_dim without -ffast-math.
+inline float dot(const float* a, const float* b, I n) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (I i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+inline void axpy(float* y, float alpha, const float* x, I n) {
+#pragma omp simd
+  for (I i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// Each (batch, query head, query row) is independent: one thread computes the
+// whole row, so the result is the same whatever the thread count. Rows of one
+// head cost more the later they are (causal), hence the dynamic schedule.
+void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
+                       std::int64_t q_offset, float scale) {
+  const I batch = q.dim(0), tq = q.dim(1), hq = q.dim(2), dim = q.dim(3);
+  const I tk = k.dim(1), hkv = k.dim(2), group = hq / hkv;
+  const I q_stride = hq * dim, k_stride = hkv * dim;  // from one token to the next
+  const float *pq = q.data<float>(), *pk = k.data<float>(), *pv = v.data<float>();
+  float *po = out.data<float>(), *pl = lse.data<float>();
+#pragma omp parallel
+  {
+    // Per-thread scratch, reused by every row the thread takes.
+    std::vector<float> scores(static_cast<std::size_t>(tk)), acc(static_cast<std::size_t>(dim));
+#pragma omp for collapse(3) schedule(dynamic)
+    for (I b = 0; b < batch; ++b) {
+      for (I h = 0; h < hq; ++h) {
+        for (I t = 0; t < tq; ++t) {
+          const float* qr = pq + (b * tq + t) * q_stride + h * dim;
+          const float* kb = pk + b * tk * k_stride + (h / group) * dim;
+          const float* vb = pv + b * tk * k_stride + (h / group) * dim;
+          const I visible = q_offset + t + 1;
+          float m = -std::numeric_limits<float>::infinity();
+          for (I s = 0; s < visible; ++s) {
+            const float x = scale * dot(qr, kb + s * k_stride, dim);
+            scores[static_cast<std::size_t>(s)] = x;
+            m = std::max(m, x);
+          }
+          std::fill(acc.begin(), acc.end(), 0.0f);
+          float sum = 0.0f;
+          for (I s = 0; s < visible; ++s) {
+            const float e = std::exp(scores[static_cast<std::size_t>(s)] - m);
+            sum += e;
+            axpy(acc.data(), e, vb + s * k_stride, dim);
+          }
+          const float inv = 1.0f / sum;
+          float* o = po + (b * tq + t) * q_stride + h * dim;
+#pragma omp simd
+          for (I d = 0; d < dim; ++d) o[d] = acc[static_cast<std::size_t>(d)] * inv;
+          pl[(b * hq + h) * tq + t] = m + std::log(sum);
+        }
+      }
+    }
+  }
+}
+
+// P is recomputed from q, k and lse. Work is split by (batch, kv head): the
+// thread that owns a kv head accumulates its dk and dv rows, and the dq rows
+// of its G query heads, in a fixed order; no two threads write one element.
+void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
+                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale) {
+  const I batch = q.dim(0), tq = q.dim(1), hq = q.dim(2), dim = q.dim(3);
+  const I tk = k.dim(1), hkv = k.dim(2), group = hq / hkv;
+  const I q_stride = hq * dim, k_stride = hkv * dim;
+  const float *pq = q.data<float>(), *pk = k.data<float>(), *pv = v.data<float>();
+  const float *pg = dout.data<float>(), *po = out.data<float>(), *pl = lse.data<float>();
+  float *pdq = dq.data<float>(), *pdk = dk.data<float>(), *pdv = dv.data<float>();
+#pragma omp parallel
+  {
+    std::vector<float> p(static_cast<std::size_t>(tk)), ds(static_cast<std::size_t>(tk));
+    std::vector<float> acc(static_cast<std::size_t>(dim));
+#pragma omp for collapse(2) schedule(dynamic)
+    for (I b = 0; b < batch; ++b) {
+      for (I hk = 0; hk < hkv; ++hk) {
+        const I kv_at = b * tk * k_stride + hk * dim;
+        const float *kb = pk + kv_at, *vb = pv + kv_at;
+        float *dkb = pdk + kv_at, *dvb = pdv + kv_at;
+        for (I h = hk * group; h < (hk + 1) * group; ++h) {
+          for (I t = 0; t < tq; ++t) {
+            const I q_at = (b * tq + t) * q_stride + h * dim;
+            const float *qr = pq + q_at, *g = pg + q_at;
+            const float row_lse = pl[(b * hq + h) * tq + t];
+            const float row_delta = dot(g, po + q_at, dim);  // sum_d dout * out = sum_s P dP
+            const I visible = q_offset + t + 1;
+            for (I s = 0; s < visible; ++s) {
+              const float ps = std::exp(scale * dot(qr, kb + s * k_stride, dim) - row_lse);
+              p[static_cast<std::size_t>(s)] = ps;
+              ds[static_cast<std::size_t>(s)] = ps * (dot(g, vb + s * k_stride, dim) - row_delta);
+            }
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            for (I s = 0; s < visible; ++s) {
+              const float dss = ds[static_cast<std::size_t>(s)];
+              axpy(acc.data(), dss, kb + s * k_stride, dim);
+              axpy(dkb + s * k_stride, scale * dss, qr, dim);
+              axpy(dvb + s * k_stride, p[static_cast<std::size_t>(s)], g, dim);
+            }
+            axpy(pdq + q_at, scale, acc.data(), dim);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void register_attention(OpTable& t) {
+  t.attention_forward = attention_forward;
+  t.attention_backward = attention_backward;
+}
 
 }  // namespace newsrl::kernels::cpu

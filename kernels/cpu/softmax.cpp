@@ -1,7 +1,179 @@
+// Softmax, log-softmax and cross-entropy fused with the logits, over the last dimension.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
 #include "kernels/cpu/cpu_ops.h"
 
 namespace newsrl::kernels::cpu {
 
-void register_softmax(OpTable&) {}
+namespace {
+
+using I = std::int64_t;
+
+// e^x without a libm call, so that the loops over a row vectorise (glibc's vector exp needs -ffast-math).
+// Cephes' expf: x = n ln2 + r with |r| <= ln2 / 2, a polynomial for e^r and the exponent bits for 2^n;
+// within 1 ulp of e^x on [-87.33, 88.37]. Below that range e^x is flushed to 0 (so e^-inf = 0), above it
+// is inf, and NaN stays NaN. Every argument here is at most about 0 (x - max, x - lse, a log-probability).
+inline float exp_approx(float x) {
+  constexpr float kMin = -87.33f;  // ~ ln 2^-126, the smallest normal float
+  constexpr float kMax = 88.37f;   // n <= 127
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // n * kLn2Hi is exact
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer, left in the low bits
+  const float t = x * kLog2e + kRound;
+  const float n = t - kRound;
+  const float r = (x - n * kLn2Hi) - n * kLn2Lo;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  // Unsigned: out of range, the exponent is garbage (masked off below) but no undefined behaviour.
+  const std::uint32_t two_n = (std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(kRound) + 127u) << 23;
+  const std::uint32_t e = std::bit_cast<std::uint32_t>(p * std::bit_cast<float>(two_n));
+  // The range is handled with bit masks, not by clamping x or selecting floats: under -ftrapping-math either
+  // becomes a branch, and the loop would not vectorise.
+  const std::uint32_t keep = x < kMin ? 0u : ~0u;
+  const std::uint32_t big = x > kMax ? ~0u : 0u;
+  return std::bit_cast<float>((e & keep & ~big) | (0x7f800000u & big));
+}
+
+// A NaN in the row is skipped here but still poisons the sum of exponentials that follows.
+float row_max(const float* x, I n) {
+  float m = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : m)
+  for (I i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+// Summed in double: a Qwen-sized row adds up 151936 terms.
+double sum_exp(const float* x, I n, float shift) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (I i = 0; i < n; ++i) s += exp_approx(x[i] - shift);
+  return s;
+}
+
+// Reads x[i] before writing y[i] at every step, so y may be x.
+void softmax_row(float* y, const float* x, I n, bool log) {
+  const float m = row_max(x, n);
+  if (log) {
+    // (x - m) - log_sum rather than x - lse: no rounding of a large lse before the subtraction.
+    const float log_sum = static_cast<float>(std::log(sum_exp(x, n, m)));
+#pragma omp simd
+    for (I i = 0; i < n; ++i) y[i] = (x[i] - m) - log_sum;
+    return;
+  }
+  // The exponentials go into y on the way, so that each is computed once.
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (I i = 0; i < n; ++i) {
+    const float e = exp_approx(x[i] - m);
+    y[i] = e;
+    s += e;
+  }
+  const float inv = static_cast<float>(1.0 / s);
+#pragma omp simd
+  for (I i = 0; i < n; ++i) y[i] *= inv;
+}
+
+void softmax_forward(Tensor& out, const Tensor& x, bool log) {
+  float* o = out.data<float>();
+  const float* p = x.data<float>();
+  const I cols = x.ndim() == 0 ? 1 : x.dim(-1), rows = x.shape().rows();
+#pragma omp parallel for schedule(static)
+  for (I r = 0; r < rows; ++r) softmax_row(o + r * cols, p + r * cols, cols, log);
+}
+
+void softmax_backward(Tensor& dx, const Tensor& dout, const Tensor& out, bool log) {
+  float* d = dx.data<float>();
+  const float *g = dout.data<float>(), *y = out.data<float>();
+  const I cols = out.ndim() == 0 ? 1 : out.dim(-1), rows = out.shape().rows();
+#pragma omp parallel for schedule(static)
+  for (I r = 0; r < rows; ++r) {
+    float* dr = d + r * cols;
+    const float *gr = g + r * cols, *yr = y + r * cols;
+    double s = 0;
+    if (log) {
+      // d/dx of log-softmax: dout - softmax * sum(dout), with softmax = e^y.
+#pragma omp simd reduction(+ : s)
+      for (I i = 0; i < cols; ++i) s += gr[i];
+      const float sf = static_cast<float>(s);
+#pragma omp simd
+      for (I i = 0; i < cols; ++i) dr[i] += gr[i] - exp_approx(yr[i]) * sf;
+    } else {
+#pragma omp simd reduction(+ : s)
+      for (I i = 0; i < cols; ++i) s += static_cast<double>(gr[i]) * yr[i];
+      const float sf = static_cast<float>(s);
+#pragma omp simd
+      for (I i = 0; i < cols; ++i) dr[i] += yr[i] * (gr[i] - sf);
+    }
+  }
+}
+
+// All targets are checked before anything is written, so a bad batch leaves the outputs as they were.
+void check_targets(const char* op, const std::int32_t* t, I rows, I vocab) {
+  for (I r = 0; r < rows; ++r) {
+    if (t[r] != kIgnoreIndex && (t[r] < 0 || t[r] >= vocab)) {
+      throw std::invalid_argument(std::string(op) + ": target " + std::to_string(t[r]) + " in row " +
+                                  std::to_string(r) + " is outside the vocabulary [0, " + std::to_string(vocab) +
+                                  ") and is not the ignore index " + std::to_string(kIgnoreIndex));
+    }
+  }
+}
+
+void cross_entropy_forward(Tensor& losses, Tensor& lse, const Tensor& logits, const Tensor& targets) {
+  const I rows = logits.dim(0), vocab = logits.dim(1);
+  const std::int32_t* t = targets.data<std::int32_t>();
+  check_targets("cross_entropy_forward", t, rows, vocab);
+  float *l = losses.data<float>(), *s = lse.data<float>();
+  const float* x = logits.data<float>();
+#pragma omp parallel for schedule(static)
+  for (I r = 0; r < rows; ++r) {
+    const float* xr = x + r * vocab;
+    const float m = row_max(xr, vocab);
+    const double log_sum = std::log(sum_exp(xr, vocab, m));
+    s[r] = static_cast<float>(m + log_sum);
+    // From log_sum and x - m in double rather than from the rounded lse: large logits keep their precision.
+    l[r] = t[r] == kIgnoreIndex ? 0.0f : static_cast<float>(log_sum - (static_cast<double>(xr[t[r]]) - m));
+  }
+}
+
+void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor& logits, const Tensor& lse,
+                            const Tensor& targets) {
+  const I rows = logits.dim(0), vocab = logits.dim(1);
+  const std::int32_t* t = targets.data<std::int32_t>();
+  check_targets("cross_entropy_backward", t, rows, vocab);
+  float* d = dlogits.data<float>();
+  const float *g = dlosses.data<float>(), *x = logits.data<float>(), *s = lse.data<float>();
+#pragma omp parallel for schedule(static)
+  for (I r = 0; r < rows; ++r) {
+    if (t[r] == kIgnoreIndex) continue;
+    float* dr = d + r * vocab;
+    const float* xr = x + r * vocab;
+    const float gr = g[r], lr = s[r];
+    // The target's entry is redone after the loop as one rounding of g * (p - 1), not (d + g p) - g.
+    const float d_target = dr[t[r]];
+#pragma omp simd
+    for (I v = 0; v < vocab; ++v) dr[v] += gr * exp_approx(xr[v] - lr);
+    dr[t[r]] = d_target + gr * (exp_approx(xr[t[r]] - lr) - 1.0f);
+  }
+}
+
+}  // namespace
+
+void register_softmax(OpTable& t) {
+  t.softmax_forward = softmax_forward;
+  t.softmax_backward = softmax_backward;
+  t.cross_entropy_forward = cross_entropy_forward;
+  t.cross_entropy_backward = cross_entropy_backward;
+}
 
 }  // namespace newsrl::kernels::cpu

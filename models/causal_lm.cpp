@@ -1,0 +1,125 @@
+#include "models/causal_lm.h"
+
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "models/functional.h"
+
+namespace newsrl::models {
+
+namespace {
+std::string layer(std::int64_t i, const std::string& rest) { return "model.layers." + std::to_string(i) + "." + rest; }
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+}  // namespace
+
+CausalLM::CausalLM(const Qwen2Config& config) : config_(config) {
+  config_.validate();
+  const std::int64_t h = config_.hidden_size, kv = config_.num_key_value_heads * config_.head_dim();
+  add("model.embed_tokens.weight", {config_.vocab_size, h});
+  for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    add(layer(i, "input_layernorm.weight"), {h});
+    add(layer(i, "self_attn.q_proj.weight"), {h, h});
+    add(layer(i, "self_attn.q_proj.bias"), {h});
+    add(layer(i, "self_attn.k_proj.weight"), {kv, h});
+    add(layer(i, "self_attn.k_proj.bias"), {kv});
+    add(layer(i, "self_attn.v_proj.weight"), {kv, h});
+    add(layer(i, "self_attn.v_proj.bias"), {kv});
+    add(layer(i, "self_attn.o_proj.weight"), {h, h});
+    add(layer(i, "post_attention_layernorm.weight"), {h});
+    add(layer(i, "mlp.gate_proj.weight"), {config_.intermediate_size, h});
+    add(layer(i, "mlp.up_proj.weight"), {config_.intermediate_size, h});
+    add(layer(i, "mlp.down_proj.weight"), {h, config_.intermediate_size});
+  }
+  add("model.norm.weight", {h});
+  if (!config_.tie_word_embeddings) add("lm_head.weight", {config_.vocab_size, h});
+}
+
+Parameter& CausalLM::add(const std::string& name, const Shape& shape) {
+  auto p = std::make_unique<Parameter>(name, Tensor::zeros(shape));
+  Parameter* raw = p.get();
+  params_.emplace(name, std::move(p));
+  order_.push_back(raw);
+  return *raw;
+}
+
+Parameter& CausalLM::parameter(const std::string& name) {
+  auto it = params_.find(name);
+  if (it == params_.end()) throw std::invalid_argument("the model has no parameter " + name);
+  return *it->second;
+}
+
+void CausalLM::zero_grad() {
+  for (Parameter* p : order_) p->zero_grad();
+}
+
+void CausalLM::init(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  for (Parameter* p : order_) {
+    float* w = p->value.data<float>();
+    const std::int64_t n = p->value.numel();
+    if (ends_with(p->name, "layernorm.weight") || p->name == "model.norm.weight") {
+      for (std::int64_t i = 0; i < n; ++i) w[i] = 1.0f;
+    } else if (ends_with(p->name, ".bias")) {
+      for (std::int64_t i = 0; i < n; ++i) w[i] = 0.0f;
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) w[i] = normal(rng);
+    }
+  }
+}
+
+Value CausalLM::logits(Graph& g, const Tensor& ids, bool trainable) {
+  if (ids.ndim() != 2) throw std::invalid_argument("input ids " + ids.str() + " should be [batch, tokens]");
+  const std::int64_t b = ids.dim(0), t = ids.dim(1), h = config_.hidden_size, d = config_.head_dim();
+  const std::int64_t hq = config_.num_attention_heads, hkv = config_.num_key_value_heads;
+  if (t > config_.max_position_embeddings) {
+    throw std::invalid_argument(std::to_string(t) + " tokens exceed max_position_embeddings " +
+                                std::to_string(config_.max_position_embeddings));
+  }
+  const float theta = static_cast<float>(config_.rope_theta), eps = static_cast<float>(config_.rms_norm_eps);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  auto P = [&](const std::string& name) {
+    Parameter& p = parameter(name);
+    return trainable ? g.param(p) : g.constant(p.value);
+  };
+
+  Value x = fn::embedding(g, P("model.embed_tokens.weight"), ids);  // [B, T, H]
+  for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    Value n1 = fn::rmsnorm(g, x, P(layer(i, "input_layernorm.weight")), eps);
+    Value q = fn::linear(g, n1, P(layer(i, "self_attn.q_proj.weight")), P(layer(i, "self_attn.q_proj.bias")));
+    Value k = fn::linear(g, n1, P(layer(i, "self_attn.k_proj.weight")), P(layer(i, "self_attn.k_proj.bias")));
+    Value v = fn::linear(g, n1, P(layer(i, "self_attn.v_proj.weight")), P(layer(i, "self_attn.v_proj.bias")));
+    q = fn::rope(g, fn::view(g, q, {b, t, hq, d}), 0, theta);
+    k = fn::rope(g, fn::view(g, k, {b, t, hkv, d}), 0, theta);
+    v = fn::view(g, v, {b, t, hkv, d});
+    Value a = fn::view(g, fn::attention(g, q, k, v, 0, scale), {b, t, h});
+    x = fn::add(g, x, fn::linear(g, a, P(layer(i, "self_attn.o_proj.weight"))));
+    Value n2 = fn::rmsnorm(g, x, P(layer(i, "post_attention_layernorm.weight")), eps);
+    Value gate = fn::linear(g, n2, P(layer(i, "mlp.gate_proj.weight")));
+    Value up = fn::linear(g, n2, P(layer(i, "mlp.up_proj.weight")));
+    x = fn::add(g, x, fn::linear(g, fn::swiglu(g, gate, up), P(layer(i, "mlp.down_proj.weight"))));
+  }
+  x = fn::rmsnorm(g, x, P("model.norm.weight"), eps);
+  return fn::linear(g, x, P(config_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight"));
+}
+
+Value CausalLM::loss(Graph& g, const Tensor& ids, const Tensor& labels) {
+  if (!(labels.shape() == ids.shape()) || labels.dtype() != kernels::DType::i32) {
+    throw std::invalid_argument("labels " + labels.str() + " should be int32 shaped like the input ids " + ids.str());
+  }
+  const std::int64_t b = ids.dim(0), t = ids.dim(1);
+  // Shift: position t is scored on the label at t + 1; the last position on nothing.
+  Tensor targets = Tensor::empty({b * t}, kernels::DType::i32);
+  const std::int32_t* l = labels.data<std::int32_t>();
+  std::int32_t* out = targets.data<std::int32_t>();
+  for (std::int64_t i = 0; i < b; ++i) {
+    for (std::int64_t j = 0; j < t; ++j) out[i * t + j] = j + 1 < t ? l[i * t + j + 1] : kernels::kIgnoreIndex;
+  }
+  Value z = logits(g, ids);
+  return fn::cross_entropy(g, fn::view(g, z, {b * t, config_.vocab_size}), targets);
+}
+
+}  // namespace newsrl::models

@@ -1,0 +1,44 @@
+// The Qwen2-family causal language model: token embeddings, blocks of
+// RMSNorm → grouped-query self-attention with rotary embeddings (q/k/v with
+// bias, o without) → residual → RMSNorm → SwiGLU MLP → residual, a final
+// RMSNorm and the LM head (tied to the embeddings when the config says so).
+// Parameters carry their Hugging Face names.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/graph.h"
+#include "models/qwen2_config.h"
+
+namespace newsrl::models {
+
+class CausalLM {
+ public:
+  explicit CausalLM(const Qwen2Config& config);  // parameters allocated, not initialised
+
+  const Qwen2Config& config() const { return config_; }
+  // Normal(0, 0.02) weights (Hugging Face's initializer_range), zero biases, unit norms; seeded.
+  void init(std::uint64_t seed);
+  // Every parameter in a fixed order (embeddings, layers in order, final norm, LM head).
+  const std::vector<Parameter*>& parameters() const { return order_; }
+  Parameter& parameter(const std::string& name);
+  void zero_grad();
+
+  // Logits [B, T, vocab] of input ids [B, T] (int32). With trainable = false
+  // nothing is recorded for a backward (inference).
+  Value logits(Graph& g, const Tensor& ids, bool trainable = true);
+  // Mean next-token cross-entropy, Hugging Face's convention: logits at t
+  // predict labels at t + 1; labels of kernels::kIgnoreIndex are skipped.
+  Value loss(Graph& g, const Tensor& ids, const Tensor& labels);
+
+ private:
+  Parameter& add(const std::string& name, const Shape& shape);
+  Qwen2Config config_;
+  std::map<std::string, std::unique_ptr<Parameter>> params_;
+  std::vector<Parameter*> order_;
+};
+
+}  // namespace newsrl::models

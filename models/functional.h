@@ -1,0 +1,35 @@
+// Differentiable ops on graph values: each runs a kernel forward and records
+// the kernel's backward. What a model is written in.
+#pragma once
+
+#include <cstdint>
+
+#include "models/graph.h"
+
+namespace newsrl::models::fn {
+
+using kernels::Unary;
+
+// table [V, D], ids int32 of any shape → [ids..., D]
+Value embedding(Graph& g, Value table, const Tensor& ids);
+// x [..., in] · w[out, in]ᵀ (+ b[out]) → [..., out]
+Value linear(Graph& g, Value x, Value w, Value b = {});
+Value rmsnorm(Graph& g, Value x, Value w, float eps);
+Value layernorm(Graph& g, Value x, Value w, Value b, float eps);
+// x [B, T, H, D], token t at position position0 + t
+Value rope(Graph& g, Value x, std::int64_t position0, float theta);
+// q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D] → [B, Tq, Hq, D], causal, query t at key position q_offset + t
+Value attention(Graph& g, Value q, Value k, Value v, std::int64_t q_offset, float scale);
+Value swiglu(Graph& g, Value gate, Value up);
+Value unary(Graph& g, Unary op, Value x);
+Value add(Graph& g, Value a, Value b);
+Value mul(Graph& g, Value a, Value b);
+Value softmax(Graph& g, Value x, bool log = false);
+Value dropout(Graph& g, Value x, float p, std::uint64_t seed);
+// The same elements under another shape (shares storage).
+Value view(Graph& g, Value x, const Shape& shape);
+// Mean cross-entropy of logits [N, V] against int32 targets [N] (host memory),
+// over the targets that are not kernels::kIgnoreIndex → a one-element value.
+Value cross_entropy(Graph& g, Value logits, const Tensor& targets);
+
+}  // namespace newsrl::models::fn
