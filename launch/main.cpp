@@ -5,9 +5,11 @@
 #include "actors/doctor.h"
 #include "actors/roles.h"
 #include "launch/config.h"
+#include "launch/model_command.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
 #include "runtime/failure.h"
+#include "runtime/h5_file.h"
 
 namespace {
 
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 4096.0));
   doctor_cmd->add_flag("--json", doc.json, "One JSON object per line instead of tables");
 
+  std::function<int()> run_model = launch::add_model_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -72,12 +76,19 @@ int main(int argc, char** argv) {
       doc.bandwidth_bytes = static_cast<std::size_t>(bandwidth_mib * 1024 * 1024);
       return doctor(argc, argv, config_path, doc);
     }
+    return run_model();
   } catch (const runtime::ConfigError& e) {
     // Every rank finds the same mistake. Rank 0 reports it and exits 2; the
     // others exit 0, so that mpirun, which kills the job at the first
     // non-zero exit, cannot kill rank 0 before it has spoken.
     if (speaks) std::cerr << "newsrl: " << e.what() << "\n";
     return speaks ? 2 : 0;
+  } catch (const std::invalid_argument& e) {  // bad input to a single-process command
+    std::cerr << "newsrl: " << e.what() << "\n";
+    return 2;
+  } catch (const runtime::H5Error& e) {
+    std::cerr << "newsrl: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     runtime::fail_job(e.what());
   }

@@ -1,0 +1,12 @@
+// `newsrl model init|forward|generate|bench`: the engine from the command
+// line, for users and for tests that check it from outside.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace newsrl::launch {
+
+// Adds the subcommands to `app`; the returned function runs whichever was chosen.
+std::function<int()> add_model_commands(CLI::App& app);
+
+}  // namespace newsrl::launch
