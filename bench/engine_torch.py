@@ -3,16 +3,24 @@
 engine (presets from models/qwen2_config.cpp, equations from
 tests/reference/qwen2_reference.py), built by hand in float32 on the CPU.
 
-  --mode train:    one step = forward + backward + AdamW(lr=1e-4) on B sequences
-                   of T tokens (labels = inputs, mean next-token cross-entropy).
-                   2 warm-up steps, then --steps timed; tokens_per_s = B*T / step time.
-  --mode generate: B prompts of T/2 tokens (ids i % vocab) each generate T/2 new
+  --mode train:    one step = forward + backward + global-norm clip to 1.0 +
+                   AdamW(lr=1e-4, betas 0.9/0.95, no decay), as newsrl's bench does,
+                   on B sequences of T tokens (labels = inputs, mean next-token
+                   cross-entropy). 2 warm-up steps, then --steps timed;
+                   tokens_per_s = B*T / step time.
+  --mode generate: B prompts of T/2 tokens each generate T/2 new
                    tokens greedily with a hand-written KV cache, under no_grad.
                    One whole generation (prefill + decode) is timed --steps times
                    after 2 warm-ups; step_ms is its median, tokens_per_s counts
                    generated tokens (B*T/2 / median).
+Token ids are (7i + 3) % vocab over the flattened batch, as in newsrl's bench.
 
-Prints one JSON line, the same keys as `newsrl model bench --json` plus "engine".
+Prints one JSON line with the keys of `newsrl model bench --json` (engine, mode, preset,
+batch, seq, steps, tokens_per_s, step_ms, threads; "engine":"pytorch").
+Debian's torch runs its matmuls on OpenBLAS's own pthreads beside its OpenMP
+pool; left at their defaults the two fight (steps 3-20x slower and erratic on 2
+cores), so unless the environment says otherwise this sets
+OPENBLAS_NUM_THREADS=--threads and OMP_WAIT_POLICY=PASSIVE before torch loads.
 Needs Debian's python3-torch:
 
     /usr/bin/python3 bench/engine_torch.py --preset micro --batch 8 --seq 128 --steps 10 --mode train --threads 2
@@ -20,11 +28,16 @@ Needs Debian's python3-torch:
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 import time
 
-import torch
-import torch.nn.functional as F
+_THREADS = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv[:-1] else str(len(os.sched_getaffinity(0)))
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _THREADS)  # read when torch loads OpenBLAS
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 # vocab, hidden, intermediate, layers, heads, kv heads (rope_theta 1e4, rms_norm_eps 1e-6, tied embeddings).
 PRESETS = {"nano": (1024, 64, 256, 4, 4, 2), "micro": (2048, 128, 384, 4, 4, 2),
@@ -104,15 +117,20 @@ class Qwen2(torch.nn.Module):
         return F.linear(rmsnorm(x, s.norm), s.embed)  # tied lm_head
 
 
+def batch_ids(B, T, V):
+    return (torch.arange(B * T) * 7 + 3).reshape(B, T) % V
+
+
 def time_train(model, B, T, steps):
-    ids = torch.arange(B * T).reshape(B, T) % model.V
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, foreach=True)
+    ids = batch_ids(B, T, model.V)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.0, foreach=True)
 
     def step():
         opt.zero_grad(set_to_none=True)
         logits = model(ids)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, model.V), ids[:, 1:].reshape(-1))
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
 
     for _ in range(2):
@@ -138,7 +156,7 @@ def generate(model, prompts, new_tokens):
 
 def time_generate(model, B, T, steps):
     P = T // 2
-    prompts = (torch.arange(P) % model.V).repeat(B, 1)
+    prompts = batch_ids(B, T, model.V)[:, :P].contiguous()
     for _ in range(2):
         generate(model, prompts, T - P)
     times = []
@@ -156,7 +174,7 @@ def main():
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--mode", default="train", choices=["train", "generate"])
-    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--threads", type=int, default=_THREADS)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -168,7 +186,7 @@ def main():
         sec, tokens = time_generate(model, a.batch, a.seq, a.steps)
     print(json.dumps({"engine": "pytorch", "mode": a.mode, "preset": a.preset, "batch": a.batch, "seq": a.seq,
                       "steps": a.steps, "tokens_per_s": round(tokens / sec, 1), "step_ms": round(sec * 1e3, 2),
-                      "threads": torch.get_num_threads()}))
+                      "threads": torch.get_num_threads()}, separators=(",", ":")))
 
 
 if __name__ == "__main__":
