@@ -22,5 +22,6 @@ cmake --preset kernels -DNEWSRL_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 "${nccl_ar
   exit 1
 }
 cmake --build build-kernels -j 16 2>&1 | tail -3
-ctest --test-dir build-kernels -L cuda --output-on-failure 2>&1 | tee "$out/ctest.log"
+# The CUDA checks, and the CPU kernel tests where GoogleTest is there.
+ctest --test-dir build-kernels --output-on-failure 2>&1 | tee "$out/ctest.log"
 build-kernels/bin/nccl_collectives_check | tee "$out/nccl_check.log"
