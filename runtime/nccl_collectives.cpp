@@ -65,8 +65,11 @@ NcclCollectives::NcclCollectives(const std::vector<char>& unique_id, int rank, i
   ncclUniqueId id;
   if (unique_id.size() != sizeof id) throw std::invalid_argument("NCCL unique id has the wrong size");
   std::memcpy(&id, unique_id.data(), sizeof id);
+  // A blocking stream: each collective is ordered after the work already on the
+  // legacy default stream (cudaMemcpy of its inputs, say). A non-blocking one
+  // raced a host-to-device copy still in flight (seen on an H200).
   cudaStream_t s = nullptr;
-  check_cuda(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
+  check_cuda(cudaStreamCreate(&s), "cudaStreamCreate");
   stream_ = s;
   ncclComm_t c = nullptr;
   check_nccl(ncclCommInitRank(&c, size, id, rank), "ncclCommInitRank");

@@ -26,7 +26,9 @@ class NcclCollectives final : public Collectives {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::string_view backend() const override { return "nccl"; }
-  // Device pointers; each call runs on this communicator's stream and waits for it.
+  // Device pointers; each call runs on this communicator's stream, after the work
+  // on the legacy default stream, and waits for it. Inputs written on other
+  // streams must be synchronised by the caller first.
   void broadcast(void* data, std::size_t count, DType dtype, int root) override;
   void all_reduce(void* data, std::size_t count, DType dtype, ReduceOp op) override;
   void all_gather(const void* send, void* recv, std::size_t count, DType dtype) override;
