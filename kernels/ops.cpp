@@ -34,23 +34,25 @@ namespace {
   throw std::invalid_argument(std::string(op) + ": " + what);
 }
 
-void need(bool ok, const char* op, const std::string& what) {
-  if (!ok) bad(op, what);
-}
+// The message is built only when the check fails: every op call passes here.
+#define NEWSRL_NEED(ok, op, what) \
+  do {                            \
+    if (!(ok)) bad(op, what);     \
+  } while (0)
 
 // Every tensor defined, on one device, of the given dtype.
 void same_device(const char* op, DType dtype, std::initializer_list<const Tensor*> ts) {
   const Tensor* first = nullptr;
   for (const Tensor* t : ts) {
-    need(t->defined(), op, "an argument is an undefined tensor");
-    need(t->dtype() == dtype, op, t->str() + " should be " + std::string(dtype_name(dtype)));
+    NEWSRL_NEED(t->defined(), op, "an argument is an undefined tensor");
+    NEWSRL_NEED(t->dtype() == dtype, op, t->str() + " should be " + std::string(dtype_name(dtype)));
     if (first == nullptr) first = t;
-    need(t->device() == first->device(), op, t->str() + " is not on the device of " + first->str());
+    NEWSRL_NEED(t->device() == first->device(), op, t->str() + " is not on the device of " + first->str());
   }
 }
 
 void same_shape(const char* op, const Tensor& a, const Tensor& b) {
-  need(a.shape() == b.shape(), op, a.str() + " and " + b.str() + " should have the same shape");
+  NEWSRL_NEED(a.shape() == b.shape(), op, a.str() + " and " + b.str() + " should have the same shape");
 }
 
 template <class Fn>
@@ -61,8 +63,8 @@ Fn kernel(Fn fn, const char* op, Device d) {
 #define NEWSRL_CALL(name, dev, ...) kernel(ops(dev).name, #name, dev)(__VA_ARGS__)
 
 void check_rows(const char* op, const Tensor& x, const Tensor& per_row, const std::string& what) {
-  need(per_row.numel() == x.shape().rows(), op,
-       what + " " + per_row.str() + " should hold one value per row of " + x.str());
+  NEWSRL_NEED(per_row.numel() == x.shape().rows(), op,
+              what + " " + per_row.str() + " should hold one value per row of " + x.str());
 }
 
 }  // namespace
@@ -70,53 +72,54 @@ void check_rows(const char* op, const Tensor& x, const Tensor& per_row, const st
 void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, float alpha, float beta) {
   const char* op = "matmul";
   same_device(op, DType::f32, {&c, &a, &b});
-  need(a.ndim() >= 2 && b.ndim() >= 2 && c.ndim() == a.ndim(), op,
-       "a " + a.str() + ", b " + b.str() + ", c " + c.str() + ": a and c need the same rank, 2 or more");
-  need(b.ndim() == 2 || b.ndim() == a.ndim(), op, "b " + b.str() + " should be 2-D or batched like a " + a.str());
+  NEWSRL_NEED(a.ndim() >= 2 && b.ndim() >= 2 && c.ndim() == a.ndim(), op,
+              "a " + a.str() + ", b " + b.str() + ", c " + c.str() + ": a and c need the same rank, 2 or more");
+  NEWSRL_NEED(b.ndim() == 2 || b.ndim() == a.ndim(), op,
+              "b " + b.str() + " should be 2-D or batched like a " + a.str());
   const std::int64_t m = trans_a ? a.dim(-1) : a.dim(-2), k = trans_a ? a.dim(-2) : a.dim(-1);
   const std::int64_t kb = trans_b ? b.dim(-1) : b.dim(-2), n = trans_b ? b.dim(-2) : b.dim(-1);
-  need(k == kb, op,
-       "inner dimensions differ: op(a) is " + std::to_string(m) + "x" + std::to_string(k) + ", op(b) is " +
-           std::to_string(kb) + "x" + std::to_string(n));
-  need(c.dim(-2) == m && c.dim(-1) == n, op,
-       "c " + c.str() + " should end in [" + std::to_string(m) + ", " + std::to_string(n) + "]");
+  NEWSRL_NEED(k == kb, op,
+              "inner dimensions differ: op(a) is " + std::to_string(m) + "x" + std::to_string(k) + ", op(b) is " +
+                  std::to_string(kb) + "x" + std::to_string(n));
+  NEWSRL_NEED(c.dim(-2) == m && c.dim(-1) == n, op,
+              "c " + c.str() + " should end in [" + std::to_string(m) + ", " + std::to_string(n) + "]");
   for (int i = 0; i < a.ndim() - 2; ++i) {
-    need(c.dim(i) == a.dim(i) && (b.ndim() == 2 || b.dim(i) == a.dim(i)), op,
-         "batch dimensions differ: a " + a.str() + ", b " + b.str() + ", c " + c.str());
+    NEWSRL_NEED(c.dim(i) == a.dim(i) && (b.ndim() == 2 || b.dim(i) == a.dim(i)), op,
+                "batch dimensions differ: a " + a.str() + ", b " + b.str() + ", c " + c.str());
   }
   NEWSRL_CALL(matmul, a.device(), c, a, b, trans_a, trans_b, alpha, beta);
 }
 
 void add_bias(Tensor& y, const Tensor& bias) {
   same_device("add_bias", DType::f32, {&y, &bias});
-  need(bias.numel() == y.dim(-1), "add_bias", "bias " + bias.str() + " should match the last dim of " + y.str());
+  NEWSRL_NEED(bias.numel() == y.dim(-1), "add_bias", "bias " + bias.str() + " should match the last dim of " + y.str());
   NEWSRL_CALL(add_bias, y.device(), y, bias);
 }
 
 void bias_backward(Tensor& dbias, const Tensor& dy) {
   same_device("bias_backward", DType::f32, {&dbias, &dy});
-  need(dbias.numel() == dy.dim(-1), "bias_backward",
-       "dbias " + dbias.str() + " should match the last dim of " + dy.str());
+  NEWSRL_NEED(dbias.numel() == dy.dim(-1), "bias_backward",
+              "dbias " + dbias.str() + " should match the last dim of " + dy.str());
   NEWSRL_CALL(bias_backward, dy.device(), dbias, dy);
 }
 
 void embedding_forward(Tensor& out, const Tensor& table, const Tensor& ids) {
   const char* op = "embedding_forward";
   same_device(op, DType::f32, {&out, &table});
-  need(ids.defined() && ids.dtype() == DType::i32 && ids.device() == table.device(), op,
-       "ids should be int32 on the table's device");
-  need(table.ndim() == 2, op, "table " + table.str() + " should be [vocab, dim]");
-  need(out.numel() == ids.numel() * table.dim(1) && out.dim(-1) == table.dim(1), op,
-       "out " + out.str() + " should be ids " + ids.str() + " by " + std::to_string(table.dim(1)));
+  NEWSRL_NEED(ids.defined() && ids.dtype() == DType::i32 && ids.device() == table.device(), op,
+              "ids should be int32 on the table's device");
+  NEWSRL_NEED(table.ndim() == 2, op, "table " + table.str() + " should be [vocab, dim]");
+  NEWSRL_NEED(out.numel() == ids.numel() * table.dim(1) && out.dim(-1) == table.dim(1), op,
+              "out " + out.str() + " should be ids " + ids.str() + " by " + std::to_string(table.dim(1)));
   NEWSRL_CALL(embedding_forward, table.device(), out, table, ids);
 }
 
 void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
   const char* op = "embedding_backward";
   same_device(op, DType::f32, {&dtable, &dout});
-  need(ids.defined() && ids.dtype() == DType::i32, op, "ids should be int32");
-  need(dtable.ndim() == 2 && dout.numel() == ids.numel() * dtable.dim(1), op,
-       "dout " + dout.str() + " should be ids " + ids.str() + " by " + std::to_string(dtable.dim(-1)));
+  NEWSRL_NEED(ids.defined() && ids.dtype() == DType::i32, op, "ids should be int32");
+  NEWSRL_NEED(dtable.ndim() == 2 && dout.numel() == ids.numel() * dtable.dim(1), op,
+              "dout " + dout.str() + " should be ids " + ids.str() + " by " + std::to_string(dtable.dim(-1)));
   NEWSRL_CALL(embedding_backward, dtable.device(), dtable, dout, ids);
 }
 
@@ -124,7 +127,7 @@ void rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& w
   const char* op = "rmsnorm_forward";
   same_device(op, DType::f32, {&out, &rstd, &x, &w});
   same_shape(op, out, x);
-  need(w.numel() == x.dim(-1), op, "weight " + w.str() + " should match the last dim of " + x.str());
+  NEWSRL_NEED(w.numel() == x.dim(-1), op, "weight " + w.str() + " should match the last dim of " + x.str());
   check_rows(op, x, rstd, "rstd");
   NEWSRL_CALL(rmsnorm_forward, x.device(), out, rstd, x, w, eps);
 }
@@ -136,7 +139,7 @@ void rmsnorm_backward(Tensor& dx, Tensor& dw, const Tensor& dout, const Tensor& 
   same_shape(op, dx, x);
   same_shape(op, dout, x);
   same_shape(op, dw, w);
-  need(w.numel() == x.dim(-1), op, "weight " + w.str() + " should match the last dim of " + x.str());
+  NEWSRL_NEED(w.numel() == x.dim(-1), op, "weight " + w.str() + " should match the last dim of " + x.str());
   check_rows(op, x, rstd, "rstd");
   NEWSRL_CALL(rmsnorm_backward, x.device(), dx, dw, dout, x, w, rstd);
 }
@@ -146,7 +149,8 @@ void layernorm_forward(Tensor& out, Tensor& mean, Tensor& rstd, const Tensor& x,
   const char* op = "layernorm_forward";
   same_device(op, DType::f32, {&out, &mean, &rstd, &x, &w, &b});
   same_shape(op, out, x);
-  need(w.numel() == x.dim(-1) && b.numel() == x.dim(-1), op, "weight and bias should match the last dim of " + x.str());
+  NEWSRL_NEED(w.numel() == x.dim(-1) && b.numel() == x.dim(-1), op,
+              "weight and bias should match the last dim of " + x.str());
   check_rows(op, x, mean, "mean");
   check_rows(op, x, rstd, "rstd");
   NEWSRL_CALL(layernorm_forward, x.device(), out, mean, rstd, x, w, b, eps);
@@ -169,8 +173,9 @@ void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float th
   const char* op = "rope_forward";
   same_device(op, DType::f32, {&out, &x});
   same_shape(op, out, x);
-  need(x.ndim() == 4 && x.dim(3) % 2 == 0, op, "x " + x.str() + " should be [batch, tokens, heads, even head_dim]");
-  need(position0 >= 0, op, "negative position");
+  NEWSRL_NEED(x.ndim() == 4 && x.dim(3) % 2 == 0, op,
+              "x " + x.str() + " should be [batch, tokens, heads, even head_dim]");
+  NEWSRL_NEED(position0 >= 0, op, "negative position");
   NEWSRL_CALL(rope_forward, x.device(), out, x, position0, theta);
 }
 
@@ -178,27 +183,28 @@ void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float
   const char* op = "rope_backward";
   same_device(op, DType::f32, {&dx, &dout});
   same_shape(op, dx, dout);
-  need(dout.ndim() == 4 && dout.dim(3) % 2 == 0, op,
-       "dout " + dout.str() + " should be [batch, tokens, heads, even head_dim]");
+  NEWSRL_NEED(dout.ndim() == 4 && dout.dim(3) % 2 == 0, op,
+              "dout " + dout.str() + " should be [batch, tokens, heads, even head_dim]");
   NEWSRL_CALL(rope_backward, dout.device(), dx, dout, position0, theta);
 }
 
 namespace {
 void check_attention(const char* op, const Tensor& out, const Tensor& lse, const Tensor& q, const Tensor& k,
                      const Tensor& v, std::int64_t q_offset) {
-  need(q.ndim() == 4 && k.ndim() == 4, op,
-       "q " + q.str() + " and k " + k.str() + " should be [batch, tokens, heads, head_dim]");
+  NEWSRL_NEED(q.ndim() == 4 && k.ndim() == 4, op,
+              "q " + q.str() + " and k " + k.str() + " should be [batch, tokens, heads, head_dim]");
   same_shape(op, k, v);
   same_shape(op, out, q);
-  need(q.dim(0) == k.dim(0) && q.dim(3) == k.dim(3), op,
-       "q " + q.str() + " and k " + k.str() + " differ in batch or head_dim");
-  need(
+  NEWSRL_NEED(q.dim(0) == k.dim(0) && q.dim(3) == k.dim(3), op,
+              "q " + q.str() + " and k " + k.str() + " differ in batch or head_dim");
+  NEWSRL_NEED(
       k.dim(2) > 0 && q.dim(2) % k.dim(2) == 0, op,
       std::to_string(q.dim(2)) + " query heads are not a multiple of " + std::to_string(k.dim(2)) + " key/value heads");
-  need(q_offset >= 0 && q_offset + q.dim(1) <= k.dim(1), op,
-       "queries at " + std::to_string(q_offset) + ".." + std::to_string(q_offset + q.dim(1)) + " see past the " +
-           std::to_string(k.dim(1)) + " keys");
-  need(lse.numel() == q.dim(0) * q.dim(2) * q.dim(1), op, "lse " + lse.str() + " should be [batch, heads, tokens]");
+  NEWSRL_NEED(q_offset >= 0 && q_offset + q.dim(1) <= k.dim(1), op,
+              "queries at " + std::to_string(q_offset) + ".." + std::to_string(q_offset + q.dim(1)) + " see past the " +
+                  std::to_string(k.dim(1)) + " keys");
+  NEWSRL_NEED(lse.numel() == q.dim(0) * q.dim(2) * q.dim(1), op,
+              "lse " + lse.str() + " should be [batch, heads, tokens]");
 }
 }  // namespace
 
@@ -268,10 +274,11 @@ void softmax_backward(Tensor& dx, const Tensor& dout, const Tensor& out, bool lo
 namespace {
 void check_cross_entropy(const char* op, const Tensor& losses, const Tensor& lse, const Tensor& logits,
                          const Tensor& targets) {
-  need(logits.ndim() == 2, op, "logits " + logits.str() + " should be [tokens, vocab]");
-  need(targets.defined() && targets.dtype() == DType::i32 && targets.numel() == logits.dim(0), op,
-       "targets should be int32, one per row of " + logits.str());
-  need(losses.numel() == logits.dim(0) && lse.numel() == logits.dim(0), op, "losses and lse need one value per row");
+  NEWSRL_NEED(logits.ndim() == 2, op, "logits " + logits.str() + " should be [tokens, vocab]");
+  NEWSRL_NEED(targets.defined() && targets.dtype() == DType::i32 && targets.numel() == logits.dim(0), op,
+              "targets should be int32, one per row of " + logits.str());
+  NEWSRL_NEED(losses.numel() == logits.dim(0) && lse.numel() == logits.dim(0), op,
+              "losses and lse need one value per row");
 }
 }  // namespace
 
@@ -295,7 +302,7 @@ void dropout_forward(Tensor& out, Tensor& mask, const Tensor& x, float p, std::u
   same_device("dropout_forward", DType::f32, {&out, &mask, &x});
   same_shape("dropout_forward", out, x);
   same_shape("dropout_forward", mask, x);
-  need(p >= 0.0f && p < 1.0f, "dropout_forward", "p = " + std::to_string(p) + " should be in [0, 1)");
+  NEWSRL_NEED(p >= 0.0f && p < 1.0f, "dropout_forward", "p = " + std::to_string(p) + " should be in [0, 1)");
   NEWSRL_CALL(dropout_forward, x.device(), out, mask, x, p, seed);
 }
 
@@ -322,7 +329,7 @@ void mul(Tensor& out, const Tensor& a, const Tensor& b) {
 
 void accumulate(Tensor& y, const Tensor& x, float alpha) {
   same_device("accumulate", DType::f32, {&y, &x});
-  need(y.numel() == x.numel(), "accumulate", y.str() + " and " + x.str() + " differ in size");
+  NEWSRL_NEED(y.numel() == x.numel(), "accumulate", y.str() + " and " + x.str() + " differ in size");
   NEWSRL_CALL(accumulate, x.device(), y, x, alpha);
 }
 
@@ -337,10 +344,11 @@ void fill(Tensor& x, float value) {
 }
 
 void copy(Tensor& dst, const Tensor& src) {
-  need(dst.defined() && src.defined() && dst.device() == src.device(), "copy", "both tensors defined, on one device");
-  need(dst.numel() == src.numel(), "copy", dst.str() + " and " + src.str() + " differ in size");
-  need(dst.dtype() == src.dtype() || (dst.dtype() != DType::i32 && src.dtype() != DType::i32), "copy",
-       "casts only between float32 and bfloat16");
+  NEWSRL_NEED(dst.defined() && src.defined() && dst.device() == src.device(), "copy",
+              "both tensors defined, on one device");
+  NEWSRL_NEED(dst.numel() == src.numel(), "copy", dst.str() + " and " + src.str() + " differ in size");
+  NEWSRL_NEED(dst.dtype() == src.dtype() || (dst.dtype() != DType::i32 && src.dtype() != DType::i32), "copy",
+              "casts only between float32 and bfloat16");
   NEWSRL_CALL(copy, src.device(), dst, src);
 }
 
@@ -355,7 +363,7 @@ void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const A
   same_shape(op, param, grad);
   same_shape(op, param, m);
   same_shape(op, param, v);
-  need(step >= 1, op, "step counts from 1");
+  NEWSRL_NEED(step >= 1, op, "step counts from 1");
   NEWSRL_CALL(adamw_step, param.device(), param, grad, m, v, hp, step);
 }
 

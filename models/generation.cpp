@@ -25,10 +25,21 @@ class CachedDecoder {
   CachedDecoder(CausalLM& model, std::int64_t sequences, std::int64_t max_len)
       : m_(model), c_(model.config()), length_(static_cast<std::size_t>(sequences), 0), max_len_(max_len) {
     const std::int64_t hkv = c_.num_key_value_heads, d = c_.head_dim();
+    auto w = [&](const std::string& name) { return &m_.parameter(name).value; };
     for (std::int64_t i = 0; i < c_.num_hidden_layers; ++i) {
       kcache_.push_back(Tensor::empty({sequences, max_len, hkv, d}));
       vcache_.push_back(Tensor::empty({sequences, max_len, hkv, d}));
+      // Looked up once: a decode step is short enough for name lookups to show.
+      layers_.push_back(Layer{w(layer(i, "input_layernorm.weight")), w(layer(i, "self_attn.q_proj.weight")),
+                              w(layer(i, "self_attn.q_proj.bias")), w(layer(i, "self_attn.k_proj.weight")),
+                              w(layer(i, "self_attn.k_proj.bias")), w(layer(i, "self_attn.v_proj.weight")),
+                              w(layer(i, "self_attn.v_proj.bias")), w(layer(i, "self_attn.o_proj.weight")),
+                              w(layer(i, "post_attention_layernorm.weight")), w(layer(i, "mlp.gate_proj.weight")),
+                              w(layer(i, "mlp.up_proj.weight")), w(layer(i, "mlp.down_proj.weight"))});
     }
+    embed_ = w("model.embed_tokens.weight");
+    norm_ = w("model.norm.weight");
+    head_ = w(c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
   }
 
   // Appends tokens[i] to sequence seqs[i]; returns the logits after each sequence's last new token [n, vocab].
@@ -48,7 +59,6 @@ class CachedDecoder {
     }
     const std::int64_t n = static_cast<std::int64_t>(ids.size());
     const Tensor id_tensor = Tensor::from(ids, {n});
-    auto W = [&](const std::string& name) -> const Tensor& { return m_.parameter(name).value; };
     auto linear = [&](const Tensor& x, const Tensor& w, std::int64_t out_features) {
       Tensor y = Tensor::empty({x.dim(0), out_features});
       k::matmul(y, x, w, false, true);
@@ -56,16 +66,17 @@ class CachedDecoder {
     };
 
     Tensor x = Tensor::empty({n, h});
-    k::embedding_forward(x, W("model.embed_tokens.weight"), id_tensor);
+    k::embedding_forward(x, *embed_, id_tensor);
     Tensor normed = Tensor::empty({n, h}), rstd = Tensor::empty({n});
     for (std::int64_t l = 0; l < c_.num_hidden_layers; ++l) {
-      k::rmsnorm_forward(normed, rstd, x, W(layer(l, "input_layernorm.weight")), eps);
-      Tensor q = linear(normed, W(layer(l, "self_attn.q_proj.weight")), h);
-      Tensor kk = linear(normed, W(layer(l, "self_attn.k_proj.weight")), kvd);
-      Tensor v = linear(normed, W(layer(l, "self_attn.v_proj.weight")), kvd);
-      k::add_bias(q, W(layer(l, "self_attn.q_proj.bias")));
-      k::add_bias(kk, W(layer(l, "self_attn.k_proj.bias")));
-      k::add_bias(v, W(layer(l, "self_attn.v_proj.bias")));
+      const Layer& L = layers_[static_cast<std::size_t>(l)];
+      k::rmsnorm_forward(normed, rstd, x, *L.input_norm, eps);
+      Tensor q = linear(normed, *L.q, h);
+      Tensor kk = linear(normed, *L.k, kvd);
+      Tensor v = linear(normed, *L.v, kvd);
+      k::add_bias(q, *L.q_bias);
+      k::add_bias(kk, *L.k_bias);
+      k::add_bias(v, *L.v_bias);
       Tensor attn = Tensor::empty({n, h});
       for (std::size_t i = 0; i < seqs.size(); ++i) {
         const std::int64_t s = seqs[i], r0 = start[i], len = static_cast<std::int64_t>(tokens[i].size());
@@ -85,14 +96,14 @@ class CachedDecoder {
         Tensor lse = Tensor::empty({1, hq, len});
         k::attention_forward(out, lse, qi, keys, values, pos, scale);
       }
-      Tensor o = linear(attn, W(layer(l, "self_attn.o_proj.weight")), h);
+      Tensor o = linear(attn, *L.o, h);
       k::accumulate(x, o);
-      k::rmsnorm_forward(normed, rstd, x, W(layer(l, "post_attention_layernorm.weight")), eps);
-      Tensor gate = linear(normed, W(layer(l, "mlp.gate_proj.weight")), c_.intermediate_size);
-      Tensor up = linear(normed, W(layer(l, "mlp.up_proj.weight")), c_.intermediate_size);
+      k::rmsnorm_forward(normed, rstd, x, *L.post_norm, eps);
+      Tensor gate = linear(normed, *L.gate, c_.intermediate_size);
+      Tensor up = linear(normed, *L.up, c_.intermediate_size);
       Tensor act = Tensor::empty(gate.shape());
       k::swiglu_forward(act, gate, up);
-      k::accumulate(x, linear(act, W(layer(l, "mlp.down_proj.weight")), h));
+      k::accumulate(x, linear(act, *L.down, h));
     }
     for (std::size_t i = 0; i < seqs.size(); ++i)
       length_[static_cast<std::size_t>(seqs[i])] += static_cast<std::int64_t>(tokens[i].size());
@@ -106,14 +117,18 @@ class CachedDecoder {
       k::copy(dst, x.slice(r, r + 1));
     }
     Tensor final_norm = Tensor::empty({ns, h}), final_rstd = Tensor::empty({ns});
-    k::rmsnorm_forward(final_norm, final_rstd, last, W("model.norm.weight"), eps);
-    return linear(final_norm, W(c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight"),
-                  c_.vocab_size);
+    k::rmsnorm_forward(final_norm, final_rstd, last, *norm_, eps);
+    return linear(final_norm, *head_, c_.vocab_size);
   }
 
  private:
+  struct Layer {
+    const Tensor *input_norm, *q, *q_bias, *k, *k_bias, *v, *v_bias, *o, *post_norm, *gate, *up, *down;
+  };
   CausalLM& m_;
   const Qwen2Config& c_;
+  std::vector<Layer> layers_;
+  const Tensor *embed_ = nullptr, *norm_ = nullptr, *head_ = nullptr;
   std::vector<Tensor> kcache_, vcache_;
   std::vector<std::int64_t> length_;
   std::int64_t max_len_;

@@ -37,7 +37,7 @@ void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& 
   const I q_stride = hq * dim, k_stride = hkv * dim;  // from one token to the next
   const float *pq = q.data<float>(), *pk = k.data<float>(), *pv = v.data<float>();
   float *po = out.data<float>(), *pl = lse.data<float>();
-#pragma omp parallel
+#pragma omp parallel if (batch * hq * tq * (q_offset + tq) * dim >= kParallelWork)
   {
     // Per-thread scratch, reused by every row the thread takes.
     std::vector<float> scores(static_cast<std::size_t>(tk)), acc(static_cast<std::size_t>(dim));
@@ -84,7 +84,7 @@ void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, 
   const float *pq = q.data<float>(), *pk = k.data<float>(), *pv = v.data<float>();
   const float *pg = dout.data<float>(), *po = out.data<float>(), *pl = lse.data<float>();
   float *pdq = dq.data<float>(), *pdk = dk.data<float>(), *pdv = dv.data<float>();
-#pragma omp parallel
+#pragma omp parallel if (batch * hq * tq * (q_offset + tq) * dim >= kParallelWork)
   {
     std::vector<float> p(static_cast<std::size_t>(tk)), ds(static_cast<std::size_t>(tk));
     std::vector<float> acc(static_cast<std::size_t>(dim));

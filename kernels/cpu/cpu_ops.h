@@ -8,6 +8,12 @@ namespace newsrl::kernels::cpu {
 
 const OpTable& table();
 
+// Below about this many element-operations a kernel runs on one thread: waking
+// the OpenMP team costs more than it saves (decoding a small model spent a
+// third of its time in libgomp's barriers). One thread or many, every output
+// element is computed the same way, so results do not change.
+inline constexpr std::int64_t kParallelWork = 1 << 15;
+
 void register_matmul(OpTable& t);       // matmul.cpp
 void register_elementwise(OpTable& t);  // elementwise.cpp: add, mul, accumulate, scale, fill, copy, sum_squares,
                                         //   bias, unary activations, swiglu, dropout

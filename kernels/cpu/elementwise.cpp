@@ -13,7 +13,7 @@ void add(Tensor& out, const Tensor& a, const Tensor& b) {
   float* o = out.data<float>();
   const float *x = a.data<float>(), *y = b.data<float>();
   const I n = out.numel();
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] = x[i] + y[i];
 }
 
@@ -21,7 +21,7 @@ void mul(Tensor& out, const Tensor& a, const Tensor& b) {
   float* o = out.data<float>();
   const float *x = a.data<float>(), *y = b.data<float>();
   const I n = out.numel();
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] = x[i] * y[i];
 }
 
@@ -29,21 +29,21 @@ void accumulate(Tensor& y, const Tensor& x, float alpha) {
   float* o = y.data<float>();
   const float* p = x.data<float>();
   const I n = y.numel();
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] += alpha * p[i];
 }
 
 void scale(Tensor& x, float s) {
   float* o = x.data<float>();
   const I n = x.numel();
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] *= s;
 }
 
 void fill(Tensor& x, float value) {
   float* o = x.data<float>();
   const I n = x.numel();
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] = value;
 }
 
@@ -54,12 +54,12 @@ void copy(Tensor& dst, const Tensor& src) {
   } else if (dst.dtype() == DType::bf16) {
     bf16* o = dst.data<bf16>();
     const float* p = src.data<float>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
     for (I i = 0; i < n; ++i) o[i] = bf16::from_float(p[i]);
   } else {
     float* o = dst.data<float>();
     const bf16* p = src.data<bf16>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
     for (I i = 0; i < n; ++i) o[i] = p[i].to_float();
   }
 }
@@ -68,7 +68,7 @@ double sum_squares(const Tensor& x) {
   const float* p = x.data<float>();
   const I n = x.numel();
   double s = 0;
-#pragma omp parallel for reduction(+ : s) schedule(static)
+#pragma omp parallel for reduction(+ : s) schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) s += static_cast<double>(p[i]) * p[i];
   return s;
 }
@@ -77,7 +77,7 @@ void add_bias(Tensor& y, const Tensor& bias) {
   float* o = y.data<float>();
   const float* b = bias.data<float>();
   const I cols = y.dim(-1), rows = y.shape().rows();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     float* row = o + r * cols;
     for (I j = 0; j < cols; ++j) row[j] += b[j];
@@ -89,7 +89,7 @@ void bias_backward(Tensor& dbias, const Tensor& dy) {
   const float* g = dy.data<float>();
   const I cols = dy.dim(-1), rows = dy.shape().rows();
   // Column sums, parallel over columns so that no two threads write one element.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I j = 0; j < cols; ++j) {
     double s = 0;
     for (I r = 0; r < rows; ++r) s += g[r * cols + j];
@@ -145,7 +145,7 @@ void unary_forward(Unary op, Tensor& out, const Tensor& x) {
   float* o = out.data<float>();
   const float* p = x.data<float>();
   const I n = x.numel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] = unary_value(op, p[i]);
 }
 
@@ -153,7 +153,7 @@ void unary_backward(Unary op, Tensor& dx, const Tensor& dout, const Tensor& x) {
   float* d = dx.data<float>();
   const float *g = dout.data<float>(), *p = x.data<float>();
   const I n = x.numel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) d[i] += g[i] * unary_slope(op, p[i]);
 }
 
@@ -161,7 +161,7 @@ void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {
   float* o = out.data<float>();
   const float *g = gate.data<float>(), *u = up.data<float>();
   const I n = out.numel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] = g[i] * sigmoid(g[i]) * u[i];
 }
 
@@ -169,7 +169,7 @@ void swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tenso
   float *dg = dgate.data<float>(), *du = dup.data<float>();
   const float *d = dout.data<float>(), *g = gate.data<float>(), *u = up.data<float>();
   const I n = gate.numel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) {
     const float s = sigmoid(g[i]);
     du[i] += d[i] * g[i] * s;
@@ -192,7 +192,7 @@ void dropout_forward(Tensor& out, Tensor& mask, const Tensor& x, float p, std::u
   const float* v = x.data<float>();
   const float keep = 1.0f / (1.0f - p);
   const I n = x.numel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) {
     m[i] = uniform01(seed, static_cast<std::uint64_t>(i)) < p ? 0.0f : keep;
     o[i] = v[i] * m[i];
@@ -203,7 +203,7 @@ void dropout_backward(Tensor& dx, const Tensor& dout, const Tensor& mask) {
   float* d = dx.data<float>();
   const float *g = dout.data<float>(), *m = mask.data<float>();
   const I n = dout.numel();
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) d[i] += g[i] * m[i];
 }
 

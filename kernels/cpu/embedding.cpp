@@ -31,7 +31,7 @@ void embedding_forward(Tensor& out, const Tensor& table, const Tensor& ids) {
   const I n = ids.numel(), vocab = table.dim(0), dim = table.dim(1);
   check_ids("embedding_forward", id, n, vocab);
   const std::size_t row_bytes = static_cast<std::size_t>(dim) * sizeof(float);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * dim >= kParallelWork)
   for (I i = 0; i < n; ++i) std::memcpy(o + i * dim, tab + static_cast<I>(id[i]) * dim, row_bytes);
 }
 

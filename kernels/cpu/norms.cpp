@@ -19,7 +19,7 @@ constexpr I kColumnBlock = 256;
 template <class Term>
 void add_column_sums(float* grad, I rows, I cols, Term term) {
   const I blocks = (cols + kColumnBlock - 1) / kColumnBlock;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I blk = 0; blk < blocks; ++blk) {
     const I c0 = blk * kColumnBlock, c1 = std::min(cols, c0 + kColumnBlock);
     double acc[kColumnBlock] = {};
@@ -35,7 +35,7 @@ void rmsnorm_forward(Tensor& out, Tensor& rstd, const Tensor& x, const Tensor& w
   const float *px = x.data<float>(), *pw = w.data<float>();
   const I cols = x.dim(-1), rows = x.shape().rows();
   const double inv_n = cols > 0 ? 1.0 / static_cast<double>(cols) : 0.0;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     const float* xr = px + r * cols;
     float* orow = o + r * cols;
@@ -56,7 +56,7 @@ void rmsnorm_backward(Tensor& dx, Tensor& dw, const Tensor& dout, const Tensor& 
   const float *g = dout.data<float>(), *px = x.data<float>(), *pw = w.data<float>(), *rs = rstd.data<float>();
   const I cols = x.dim(-1), rows = x.shape().rows();
   const double inv_n = cols > 0 ? 1.0 / static_cast<double>(cols) : 0.0;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     const float *xr = px + r * cols, *gr = g + r * cols;
     float* dr = pdx + r * cols;
@@ -78,7 +78,7 @@ void layernorm_forward(Tensor& out, Tensor& mean, Tensor& rstd, const Tensor& x,
   const float *px = x.data<float>(), *pw = w.data<float>(), *pb = b.data<float>();
   const I cols = x.dim(-1), rows = x.shape().rows();
   const double inv_n = cols > 0 ? 1.0 / static_cast<double>(cols) : 0.0;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     const float* xr = px + r * cols;
     float* orow = o + r * cols;
@@ -107,7 +107,7 @@ void layernorm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dout, 
   const float *mu = mean.data<float>(), *rs = rstd.data<float>();
   const I cols = x.dim(-1), rows = x.shape().rows();
   const double inv_n = cols > 0 ? 1.0 / static_cast<double>(cols) : 0.0;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     const float *xr = px + r * cols, *gr = g + r * cols;
     float* dr = pdx + r * cols;

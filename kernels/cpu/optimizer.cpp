@@ -19,7 +19,7 @@ void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const A
   const float bias2_sqrt = static_cast<float>(std::sqrt(bias2));
   const float decay = 1.0f - hp.lr * hp.weight_decay;
   const float b1 = hp.beta1, b2 = hp.beta2, eps = hp.eps;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (std::int64_t i = 0; i < n; ++i) {
     p[i] *= decay;
     pm[i] = b1 * pm[i] + (1.0f - b1) * g[i];

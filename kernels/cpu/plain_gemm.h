@@ -15,8 +15,10 @@ inline void cblas_sgemm(CBLAS_ORDER, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int
     for (int j = 0; j < n; ++j) {
       float s = 0.0f;
       for (int l = 0; l < k; ++l) {
-        const float x = ta == CblasTrans ? a[static_cast<std::int64_t>(l) * lda + i] : a[static_cast<std::int64_t>(i) * lda + l];
-        const float y = tb == CblasTrans ? b[static_cast<std::int64_t>(j) * ldb + l] : b[static_cast<std::int64_t>(l) * ldb + j];
+        const float x =
+            ta == CblasTrans ? a[static_cast<std::int64_t>(l) * lda + i] : a[static_cast<std::int64_t>(i) * lda + l];
+        const float y =
+            tb == CblasTrans ? b[static_cast<std::int64_t>(j) * ldb + l] : b[static_cast<std::int64_t>(l) * ldb + j];
         s += x * y;
       }
       float& out = c[static_cast<std::int64_t>(i) * ldc + j];

@@ -42,7 +42,7 @@ void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float th
   const Angles a = angles(tokens, dim, position0, theta);
   const float* px = x.data<float>();
   float* po = out.data<float>();
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (batch * tokens * heads * dim >= kParallelWork)
   for (I b = 0; b < batch; ++b) {
     for (I t = 0; t < tokens; ++t) {
       const float* c = a.cos.data() + t * half;
@@ -67,7 +67,7 @@ void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float
   const Angles a = angles(tokens, dim, position0, theta);
   const float* pg = dout.data<float>();
   float* pd = dx.data<float>();
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (batch * tokens * heads * dim >= kParallelWork)
   for (I b = 0; b < batch; ++b) {
     for (I t = 0; t < tokens; ++t) {
       const float* c = a.cos.data() + t * half;

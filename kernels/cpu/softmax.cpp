@@ -88,7 +88,7 @@ void softmax_forward(Tensor& out, const Tensor& x, bool log) {
   float* o = out.data<float>();
   const float* p = x.data<float>();
   const I cols = x.ndim() == 0 ? 1 : x.dim(-1), rows = x.shape().rows();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I r = 0; r < rows; ++r) softmax_row(o + r * cols, p + r * cols, cols, log);
 }
 
@@ -96,7 +96,7 @@ void softmax_backward(Tensor& dx, const Tensor& dout, const Tensor& out, bool lo
   float* d = dx.data<float>();
   const float *g = dout.data<float>(), *y = out.data<float>();
   const I cols = out.ndim() == 0 ? 1 : out.dim(-1), rows = out.shape().rows();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     float* dr = d + r * cols;
     const float *gr = g + r * cols, *yr = y + r * cols;
@@ -135,7 +135,7 @@ void cross_entropy_forward(Tensor& losses, Tensor& lse, const Tensor& logits, co
   check_targets("cross_entropy_forward", t, rows, vocab);
   float *l = losses.data<float>(), *s = lse.data<float>();
   const float* x = logits.data<float>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * vocab >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     const float* xr = x + r * vocab;
     const float m = row_max(xr, vocab);
@@ -153,7 +153,7 @@ void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor
   check_targets("cross_entropy_backward", t, rows, vocab);
   float* d = dlogits.data<float>();
   const float *g = dlosses.data<float>(), *x = logits.data<float>(), *s = lse.data<float>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * vocab >= kParallelWork)
   for (I r = 0; r < rows; ++r) {
     if (t[r] == kIgnoreIndex) continue;
     float* dr = d + r * vocab;

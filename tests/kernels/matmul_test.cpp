@@ -92,3 +92,15 @@ TEST(Matmul, EmptyInnerDimensionScalesC) {
   matmul(c, Tensor::empty({2, 0}), Tensor::empty({0, 2}), false, false, 1.0f, 0.5f);
   EXPECT_EQ(c.to_vector<float>(), (std::vector<float>{0.5f, 1, 1.5f, 2}));
 }
+
+TEST(Matmul, FewRowsAgainstAWideMatrixMatchTheReference) {
+  // The decode path: a few rows of x against wᵀ, with row and column counts
+  // that leave partial blocks (3 rows; 9 columns).
+  for (std::int64_t rows : {1, 3, 16}) {
+    const Tensor x = random_tensor({rows, 37}, 41), w = random_tensor({9, 37}, 42);
+    Tensor y = random_tensor({rows, 9}, 43);
+    const Tensor y0 = y.clone();
+    matmul(y, x, w, false, true, 1.5f, 0.5f);
+    expect_close(y, reference(x, w, y0, false, true, 1.5f, 0.5f), 1e-5, 1e-5, "rows=" + std::to_string(rows));
+  }
+}
