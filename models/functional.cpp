@@ -107,6 +107,15 @@ Value add(Graph& g, Value a, Value b) {
   });
 }
 
+Value sub(Graph& g, Value a, Value b) {
+  Tensor out = a.tensor().clone();
+  k::accumulate(out, b.tensor(), -1.0f);
+  return g.record(out, {a, b}, [&g, a, b](const Tensor& dy) {
+    if (a.requires_grad()) k::accumulate(g.grad(a), dy);
+    if (b.requires_grad()) k::accumulate(g.grad(b), dy, -1.0f);
+  });
+}
+
 Value mul(Graph& g, Value a, Value b) {
   Tensor out = like(a.tensor());
   k::mul(out, a.tensor(), b.tensor());

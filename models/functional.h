@@ -23,6 +23,7 @@ Value attention(Graph& g, Value q, Value k, Value v, std::int64_t q_offset, floa
 Value swiglu(Graph& g, Value gate, Value up);
 Value unary(Graph& g, Unary op, Value x);
 Value add(Graph& g, Value a, Value b);
+Value sub(Graph& g, Value a, Value b);  // a - b
 Value mul(Graph& g, Value a, Value b);
 Value softmax(Graph& g, Value x, bool log = false);
 Value dropout(Graph& g, Value x, float p, std::uint64_t seed);

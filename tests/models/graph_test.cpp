@@ -95,3 +95,40 @@ TEST(Graph, ConstantsGetNoGradientAndLossesMustBeScalars) {
   Value e = fn::add(g, g.param(p), c);
   EXPECT_THROW(g.backward(e), std::invalid_argument);  // two elements
 }
+
+TEST(Graph, AGruCellMatchesFiniteDifferences) {
+  // The recommenders' GRU, written with the differentiable ops:
+  // z = σ(x Wz + h Uz), r = σ(x Wr + h Ur), n = tanh(x Wn + r ⊙ (h Un)), h' = h + z ⊙ (n − h).
+  const std::int64_t in = 5, hidden = 4;
+  Parameter wz("wz", random_tensor({hidden, in}, 11)), uz("uz", random_tensor({hidden, hidden}, 12));
+  Parameter wr("wr", random_tensor({hidden, in}, 13)), ur("ur", random_tensor({hidden, hidden}, 14));
+  Parameter wn("wn", random_tensor({hidden, in}, 15)), un("un", random_tensor({hidden, hidden}, 16));
+  Parameter h0("h0", random_tensor({3, hidden}, 17));
+  const std::vector<Tensor> xs = {random_tensor({3, in}, 18), random_tensor({3, in}, 19)};
+  const Tensor readout = random_tensor({3, hidden}, 20);
+  using kernels::Unary;
+  auto forward = [&](Graph& g) {
+    Value h = g.param(h0);
+    for (const Tensor& xt : xs) {
+      Value x = g.constant(xt);
+      Value z = fn::unary(g, Unary::sigmoid, fn::add(g, fn::linear(g, x, g.param(wz)), fn::linear(g, h, g.param(uz))));
+      Value r = fn::unary(g, Unary::sigmoid, fn::add(g, fn::linear(g, x, g.param(wr)), fn::linear(g, h, g.param(ur))));
+      Value n = fn::unary(g, Unary::tanh,
+                          fn::add(g, fn::linear(g, x, g.param(wn)), fn::mul(g, r, fn::linear(g, h, g.param(un)))));
+      h = fn::add(g, h, fn::mul(g, z, fn::sub(g, n, h)));
+    }
+    // A scalar: <h, readout> as a 1x1 product.
+    Value flat = fn::view(g, h, {1, 3 * hidden});
+    return fn::view(g, fn::linear(g, flat, g.constant(readout.view({1, 3 * hidden}))), {1});
+  };
+  check_parameters(
+      {&wz, &uz, &wr, &ur, &wn, &un, &h0},
+      [&] {
+        Graph g;
+        return scalar(forward(g));
+      },
+      [&] {
+        Graph g;
+        g.backward(forward(g));
+      });
+}
