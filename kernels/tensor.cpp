@@ -8,7 +8,13 @@
 
 namespace newsrl::kernels {
 
-Shape::Shape(std::initializer_list<std::int64_t> dims) : Shape(std::vector<std::int64_t>(dims)) {}
+Shape::Shape(std::initializer_list<std::int64_t> dims) {
+  if (dims.size() > kMaxDims) throw std::invalid_argument("a tensor has at most 5 dimensions");
+  for (std::int64_t d : dims) {
+    if (d < 0) throw std::invalid_argument("negative dimension in shape");
+    dims_[static_cast<std::size_t>(ndim_++)] = d;
+  }
+}
 
 Shape::Shape(const std::vector<std::int64_t>& dims) {
   if (dims.size() > kMaxDims) throw std::invalid_argument("a tensor has at most 5 dimensions");
@@ -23,6 +29,21 @@ std::int64_t Shape::numel() const {
   std::int64_t n = 1;
   for (int i = 0; i < ndim_; ++i) n *= dims_[static_cast<std::size_t>(i)];
   return n;
+}
+
+Shape Shape::with_last(std::int64_t d) const {
+  if (ndim_ == 0) throw std::invalid_argument("with_last() of a scalar shape");
+  Shape s = *this;
+  s.dims_[static_cast<std::size_t>(ndim_ - 1)] = d;
+  return s;
+}
+
+Shape Shape::appended(std::int64_t d) const {
+  if (ndim_ == kMaxDims) throw std::invalid_argument("a tensor has at most 5 dimensions");
+  Shape s = *this;
+  s.dims_[static_cast<std::size_t>(ndim_)] = d;
+  ++s.ndim_;
+  return s;
 }
 
 std::string Shape::str() const {
@@ -75,6 +96,40 @@ CpuCache& cpu_cache() {
   return *cache;
 }
 
+// Recycles the small blocks that hold a Storage and its reference count, so
+// that making a tensor of a cached size allocates nothing. Freed blocks wait
+// in a list of the thread that frees them.
+template <class T>
+struct Recycling {
+  using value_type = T;
+  Recycling() = default;
+  template <class U>
+  Recycling(const Recycling<U>&) {}
+  static std::vector<void*>& spare() {
+    thread_local std::vector<void*>* list = new std::vector<void*>();  // never destroyed: frees may come late
+    return *list;
+  }
+  T* allocate(std::size_t n) {
+    if (n == 1 && !spare().empty()) {
+      void* p = spare().back();
+      spare().pop_back();
+      return static_cast<T*>(p);
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (n == 1 && spare().size() < 4096) {
+      spare().push_back(p);
+      return;
+    }
+    ::operator delete(p);
+  }
+  template <class U>
+  bool operator==(const Recycling<U>&) const {
+    return true;
+  }
+};
+
 }  // namespace
 
 Storage::Storage(Device d, std::size_t n) : bytes(n), device(d) {
@@ -92,7 +147,8 @@ Storage::~Storage() {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   Tensor t;
-  t.storage_ = std::make_shared<Storage>(device, static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
+  t.storage_ = std::allocate_shared<Storage>(Recycling<Storage>{}, device,
+                                             static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
   t.shape_ = shape;
   t.dtype_ = dtype;
   return t;

@@ -30,6 +30,9 @@ class Shape {
   // Elements in all dimensions but the last: the "rows" of a row-wise op.
   std::int64_t rows() const { return ndim_ == 0 ? 1 : numel() / dims_[static_cast<std::size_t>(ndim_ - 1)]; }
   std::vector<std::int64_t> to_vector() const { return {dims_.begin(), dims_.begin() + ndim_}; }
+  // This shape with its last dimension replaced, or with one more dimension appended.
+  Shape with_last(std::int64_t d) const;
+  Shape appended(std::int64_t d) const;
   std::string str() const;  // "[2, 3, 4]"
   friend bool operator==(const Shape& a, const Shape& b);
 

@@ -35,6 +35,17 @@ CausalLM::CausalLM(const Qwen2Config& config) : config_(config) {
   }
   add("model.norm.weight", {h});
   if (!config_.tie_word_embeddings) add("lm_head.weight", {config_.vocab_size, h});
+  for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    auto p = [&](const std::string& rest) { return &parameter(layer(i, rest)); };
+    blocks_.push_back(Block{p("input_layernorm.weight"), p("self_attn.q_proj.weight"), p("self_attn.q_proj.bias"),
+                            p("self_attn.k_proj.weight"), p("self_attn.k_proj.bias"), p("self_attn.v_proj.weight"),
+                            p("self_attn.v_proj.bias"), p("self_attn.o_proj.weight"),
+                            p("post_attention_layernorm.weight"), p("mlp.gate_proj.weight"), p("mlp.up_proj.weight"),
+                            p("mlp.down_proj.weight")});
+  }
+  embed_ = &parameter("model.embed_tokens.weight");
+  final_norm_ = &parameter("model.norm.weight");
+  head_ = &parameter(config_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
 }
 
 Parameter& CausalLM::add(const std::string& name, const Shape& shape) {
@@ -81,29 +92,26 @@ Value CausalLM::logits(Graph& g, const Tensor& ids, bool trainable) {
   }
   const float theta = static_cast<float>(config_.rope_theta), eps = static_cast<float>(config_.rms_norm_eps);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  auto P = [&](const std::string& name) {
-    Parameter& p = parameter(name);
-    return trainable ? g.param(p) : g.constant(p.value);
-  };
+  auto P = [&](Parameter* p) { return trainable ? g.param(*p) : g.constant(p->value); };
 
-  Value x = fn::embedding(g, P("model.embed_tokens.weight"), ids);  // [B, T, H]
-  for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
-    Value n1 = fn::rmsnorm(g, x, P(layer(i, "input_layernorm.weight")), eps);
-    Value q = fn::linear(g, n1, P(layer(i, "self_attn.q_proj.weight")), P(layer(i, "self_attn.q_proj.bias")));
-    Value k = fn::linear(g, n1, P(layer(i, "self_attn.k_proj.weight")), P(layer(i, "self_attn.k_proj.bias")));
-    Value v = fn::linear(g, n1, P(layer(i, "self_attn.v_proj.weight")), P(layer(i, "self_attn.v_proj.bias")));
+  Value x = fn::embedding(g, P(embed_), ids);  // [B, T, H]
+  for (const Block& blk : blocks_) {
+    Value n1 = fn::rmsnorm(g, x, P(blk.input_norm), eps);
+    Value q = fn::linear(g, n1, P(blk.q), P(blk.q_bias));
+    Value k = fn::linear(g, n1, P(blk.k), P(blk.k_bias));
+    Value v = fn::linear(g, n1, P(blk.v), P(blk.v_bias));
     q = fn::rope(g, fn::view(g, q, {b, t, hq, d}), 0, theta);
     k = fn::rope(g, fn::view(g, k, {b, t, hkv, d}), 0, theta);
     v = fn::view(g, v, {b, t, hkv, d});
     Value a = fn::view(g, fn::attention(g, q, k, v, 0, scale), {b, t, h});
-    x = fn::add(g, x, fn::linear(g, a, P(layer(i, "self_attn.o_proj.weight"))));
-    Value n2 = fn::rmsnorm(g, x, P(layer(i, "post_attention_layernorm.weight")), eps);
-    Value gate = fn::linear(g, n2, P(layer(i, "mlp.gate_proj.weight")));
-    Value up = fn::linear(g, n2, P(layer(i, "mlp.up_proj.weight")));
-    x = fn::add(g, x, fn::linear(g, fn::swiglu(g, gate, up), P(layer(i, "mlp.down_proj.weight"))));
+    x = fn::add(g, x, fn::linear(g, a, P(blk.o)));
+    Value n2 = fn::rmsnorm(g, x, P(blk.post_norm), eps);
+    Value gate = fn::linear(g, n2, P(blk.gate));
+    Value up = fn::linear(g, n2, P(blk.up));
+    x = fn::add(g, x, fn::linear(g, fn::swiglu(g, gate, up), P(blk.down)));
   }
-  x = fn::rmsnorm(g, x, P("model.norm.weight"), eps);
-  return fn::linear(g, x, P(config_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight"));
+  x = fn::rmsnorm(g, x, P(final_norm_), eps);
+  return fn::linear(g, x, P(head_));
 }
 
 Value CausalLM::loss(Graph& g, const Tensor& ids, const Tensor& labels) {

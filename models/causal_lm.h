@@ -36,6 +36,12 @@ class CausalLM {
 
  private:
   Parameter& add(const std::string& name, const Shape& shape);
+  // A block's parameters, found once (a step would otherwise build their names again and again).
+  struct Block {
+    Parameter *input_norm, *q, *q_bias, *k, *k_bias, *v, *v_bias, *o, *post_norm, *gate, *up, *down;
+  };
+  std::vector<Block> blocks_;
+  Parameter *embed_ = nullptr, *final_norm_ = nullptr, *head_ = nullptr;
   Qwen2Config config_;
   std::map<std::string, std::unique_ptr<Parameter>> params_;
   std::vector<Parameter*> order_;

@@ -12,18 +12,14 @@ Tensor per_row(const Tensor& t) { return Tensor::empty({t.shape().rows()}, k::DT
 }  // namespace
 
 Value embedding(Graph& g, Value table, const Tensor& ids) {
-  std::vector<std::int64_t> dims = ids.shape().to_vector();
-  dims.push_back(table.shape()[1]);
-  Tensor out = Tensor::empty(Shape(dims), k::DType::f32, table.tensor().device());
+  Tensor out = Tensor::empty(ids.shape().appended(table.shape()[1]), k::DType::f32, table.tensor().device());
   k::embedding_forward(out, table.tensor(), ids);
   return g.record(out, {table}, [&g, table, ids](const Tensor& dy) { k::embedding_backward(g.grad(table), dy, ids); });
 }
 
 Value linear(Graph& g, Value x, Value w, Value b) {
-  std::vector<std::int64_t> dims = x.shape().to_vector();
-  const std::int64_t in = dims.back(), out_features = w.shape()[0];
-  dims.back() = out_features;
-  Tensor y = Tensor::empty(Shape(dims), k::DType::f32, x.tensor().device());
+  const std::int64_t in = x.shape()[-1], out_features = w.shape()[0];
+  Tensor y = Tensor::empty(x.shape().with_last(out_features), k::DType::f32, x.tensor().device());
   const Tensor x2 = x.tensor().view({x.shape().rows(), in});
   Tensor y2 = y.view({x.shape().rows(), out_features});
   k::matmul(y2, x2, w.tensor(), false, true);

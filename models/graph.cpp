@@ -14,20 +14,20 @@ const Tensor& Value::tensor() const { return graph_->tensor(*this); }
 bool Value::requires_grad() const { return graph_->requires_grad(*this); }
 
 Value Graph::constant(Tensor t) {
-  nodes_.push_back(Node{std::move(t), {}, false, nullptr, {}});
+  nodes_.push_back(Node{std::move(t), {}, false, nullptr, BackwardFn()});
   return Value(this, static_cast<int>(nodes_.size()) - 1);
 }
 
 Value Graph::param(Parameter& p) {
-  nodes_.push_back(Node{p.value, p.grad, true, &p, {}});
+  nodes_.push_back(Node{p.value, p.grad, true, &p, BackwardFn()});
   return Value(this, static_cast<int>(nodes_.size()) - 1);
 }
 
-Value Graph::record(Tensor out, std::initializer_list<Value> inputs, std::function<void(const Tensor&)> backward) {
+Value Graph::record(Tensor out, std::initializer_list<Value> inputs, BackwardFn backward) {
   bool needs = false;
   for (const Value& v : inputs) needs = needs || (v.defined() && requires_grad(v));
-  nodes_.push_back(
-      Node{std::move(out), {}, needs, nullptr, needs ? std::move(backward) : std::function<void(const Tensor&)>()});
+  if (!needs) backward.reset();
+  nodes_.push_back(Node{std::move(out), {}, needs, nullptr, std::move(backward)});
   return Value(this, static_cast<int>(nodes_.size()) - 1);
 }
 

@@ -6,7 +6,7 @@
 // nothing once warm.
 #pragma once
 
-#include <functional>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -27,6 +27,56 @@ struct Parameter {
 };
 
 class Graph;
+
+// An op's recorded backward: its closure lives inside the graph's node, not on
+// the heap, so that a training step allocates nothing once the graph has its
+// capacity. Closures up to kInline bytes fit (the largest op's is ~250).
+class BackwardFn {
+ public:
+  static constexpr std::size_t kInline = 320;
+  BackwardFn() = default;
+  template <class F>
+  BackwardFn(F f) {  // NOLINT: converts from any closure
+    static_assert(sizeof(F) <= kInline, "backward closure too large for BackwardFn::kInline");
+    static_assert(alignof(F) <= 16, "backward closure over-aligned");
+    new (buffer_) F(std::move(f));
+    call_ = [](void* p, const Tensor& dy) { (*static_cast<F*>(p))(dy); };
+    relocate_ = [](void* to, void* from) {
+      if (to != nullptr) new (to) F(std::move(*static_cast<F*>(from)));
+      static_cast<F*>(from)->~F();
+    };
+  }
+  BackwardFn(BackwardFn&& o) noexcept { take(o); }
+  BackwardFn& operator=(BackwardFn&& o) noexcept {
+    if (this != &o) {
+      reset();
+      take(o);
+    }
+    return *this;
+  }
+  BackwardFn(const BackwardFn&) = delete;
+  BackwardFn& operator=(const BackwardFn&) = delete;
+  ~BackwardFn() { reset(); }
+  explicit operator bool() const { return call_ != nullptr; }
+  void operator()(const Tensor& dy) { call_(buffer_, dy); }
+  void reset() {
+    if (relocate_ != nullptr) relocate_(nullptr, buffer_);
+    call_ = nullptr;
+    relocate_ = nullptr;
+  }
+
+ private:
+  void take(BackwardFn& o) {
+    if (o.relocate_ != nullptr) o.relocate_(buffer_, o.buffer_);
+    call_ = o.call_;
+    relocate_ = o.relocate_;
+    o.call_ = nullptr;
+    o.relocate_ = nullptr;
+  }
+  alignas(16) unsigned char buffer_[kInline];
+  void (*call_)(void*, const Tensor&) = nullptr;
+  void (*relocate_)(void* to, void* from) = nullptr;  // move into `to` (if any), destroy `from`
+};
 
 // A value in a graph: a handle, cheap to copy.
 class Value {
@@ -52,7 +102,7 @@ class Graph {
   Value param(Parameter& p);
   // An op's output; `backward(dy)` adds the gradient dy of the output into its
   // inputs' grads. Kept only when some input requires a gradient.
-  Value record(Tensor out, std::initializer_list<Value> inputs, std::function<void(const Tensor& dy)> backward);
+  Value record(Tensor out, std::initializer_list<Value> inputs, BackwardFn backward);
 
   // d loss / d every value, seeded with d loss = 1 (loss must hold one element).
   void backward(Value loss);
@@ -70,7 +120,7 @@ class Graph {
     Tensor grad;
     bool requires_grad = false;
     Parameter* param = nullptr;
-    std::function<void(const Tensor&)> backward;
+    BackwardFn backward;
   };
   std::vector<Node> nodes_;
 };

@@ -39,8 +39,11 @@ void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& 
   float *po = out.data<float>(), *pl = lse.data<float>();
 #pragma omp parallel if (batch * hq * tq * (q_offset + tq) * dim >= kParallelWork)
   {
-    // Per-thread scratch, reused by every row the thread takes.
-    std::vector<float> scores(static_cast<std::size_t>(tk)), acc(static_cast<std::size_t>(dim));
+    // Per-thread scratch, reused by every row the thread takes and by later
+    // calls (thread-local: a training step allocates nothing once warm).
+    thread_local std::vector<float> scores, acc;
+    scores.resize(static_cast<std::size_t>(tk));
+    acc.resize(static_cast<std::size_t>(dim));
 #pragma omp for collapse(3) schedule(dynamic)
     for (I b = 0; b < batch; ++b) {
       for (I h = 0; h < hq; ++h) {
@@ -86,8 +89,10 @@ void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, 
   float *pdq = dq.data<float>(), *pdk = dk.data<float>(), *pdv = dv.data<float>();
 #pragma omp parallel if (batch * hq * tq * (q_offset + tq) * dim >= kParallelWork)
   {
-    std::vector<float> p(static_cast<std::size_t>(tk)), ds(static_cast<std::size_t>(tk));
-    std::vector<float> acc(static_cast<std::size_t>(dim));
+    thread_local std::vector<float> p, ds, acc;
+    p.resize(static_cast<std::size_t>(tk));
+    ds.resize(static_cast<std::size_t>(tk));
+    acc.resize(static_cast<std::size_t>(dim));
 #pragma omp for collapse(2) schedule(dynamic)
     for (I b = 0; b < batch; ++b) {
       for (I hk = 0; hk < hkv; ++hk) {

@@ -46,10 +46,17 @@ void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
   const I n = ids.numel(), vocab = dtable.dim(0), dim = dtable.dim(1);
   check_ids("embedding_backward", id, n, vocab);
 
-  std::vector<I> order(static_cast<std::size_t>(n));
+  // Reused between calls (a training step allocates nothing once warm); ties
+  // sort by position, which keeps each id's positions in order without
+  // stable_sort's temporary buffer.
+  // (References, not the thread-local names: OpenMP's threads below must see this thread's buffers.)
+  thread_local std::vector<I> order_buffer, start_buffer;
+  std::vector<I>& order = order_buffer;
+  std::vector<I>& group_start = start_buffer;  // offsets into order where a new id begins, then n
+  order.resize(static_cast<std::size_t>(n));
+  group_start.clear();
   std::iota(order.begin(), order.end(), I{0});
-  std::stable_sort(order.begin(), order.end(), [id](I a, I b) { return id[a] < id[b]; });
-  std::vector<I> group_start;  // offsets into order where a new id begins, then n
+  std::sort(order.begin(), order.end(), [id](I a, I b) { return id[a] < id[b] || (id[a] == id[b] && a < b); });
   for (I k = 0; k < n; ++k) {
     if (k == 0 || id[order[static_cast<std::size_t>(k)]] != id[order[static_cast<std::size_t>(k - 1)]]) {
       group_start.push_back(k);

@@ -16,14 +16,17 @@ struct Angles {
   std::vector<float> cos, sin;
 };
 
-Angles angles(I tokens, I head_dim, I position0, float theta) {
+// The tables are reused call after call (thread-local, grown only when a call
+// needs more): a training step allocates nothing once warm.
+const Angles& angles(I tokens, I head_dim, I position0, float theta) {
   const I half = head_dim / 2;
-  std::vector<double> inv_freq(static_cast<std::size_t>(half));
+  thread_local std::vector<double> inv_freq;
+  inv_freq.resize(static_cast<std::size_t>(half));
   for (I i = 0; i < half; ++i) {
     inv_freq[static_cast<std::size_t>(i)] =
         1.0 / std::pow(static_cast<double>(theta), static_cast<double>(2 * i) / static_cast<double>(head_dim));
   }
-  Angles a;
+  thread_local Angles a;
   a.cos.resize(static_cast<std::size_t>(tokens * half));
   a.sin.resize(a.cos.size());
   for (I t = 0; t < tokens; ++t) {
@@ -39,7 +42,7 @@ Angles angles(I tokens, I head_dim, I position0, float theta) {
 
 void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float theta) {
   const I batch = x.dim(0), tokens = x.dim(1), heads = x.dim(2), dim = x.dim(3), half = dim / 2;
-  const Angles a = angles(tokens, dim, position0, theta);
+  const Angles& a = angles(tokens, dim, position0, theta);
   const float* px = x.data<float>();
   float* po = out.data<float>();
 #pragma omp parallel for collapse(2) schedule(static) if (batch * tokens * heads * dim >= kParallelWork)
@@ -64,7 +67,7 @@ void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float th
 // The transpose of a rotation is the rotation by the opposite angle.
 void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float theta) {
   const I batch = dout.dim(0), tokens = dout.dim(1), heads = dout.dim(2), dim = dout.dim(3), half = dim / 2;
-  const Angles a = angles(tokens, dim, position0, theta);
+  const Angles& a = angles(tokens, dim, position0, theta);
   const float* pg = dout.data<float>();
   float* pd = dx.data<float>();
 #pragma omp parallel for collapse(2) schedule(static) if (batch * tokens * heads * dim >= kParallelWork)
