@@ -230,6 +230,8 @@ void Cluster::abandon() {
   if (shut_down_) return;
   shut_down_ = true;
   tell_workers_to_stop();
+  transport_->flush();  // small frames: the sends complete at once
+  if (owns_mpi_) set_workers_stopping();
 }
 
 void Cluster::tell_workers_to_stop() {

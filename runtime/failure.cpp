@@ -63,6 +63,7 @@ void on_terminate() {
 }
 
 bool g_job_running = false;
+bool g_workers_stopping = false;
 
 void at_exit() {
   int initialized = 0, finalized = 0;
@@ -80,6 +81,7 @@ void at_exit() {
 }  // namespace
 
 void set_job_running(bool running) { g_job_running = running; }
+void set_workers_stopping() { g_workers_stopping = true; }
 
 void fail_job(const std::string& message) {
   g_job_running = false;
@@ -90,6 +92,11 @@ void fail_job(const std::string& message) {
   if (initialized && !finalized) {
     int world = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &world);
+    if (world > 1 && g_workers_stopping) {
+      alarm(60);  // its default action ends this process, and mpirun then the job
+      MPI_Finalize();
+      std::_Exit(1);
+    }
     if (world > 1) MPI_Abort(MPI_COMM_WORLD, 1);
     MPI_Finalize();
   }

@@ -23,4 +23,11 @@ void uninstall_failure_handlers();
 // message instead of leaving the other ranks waiting.
 void set_job_running(bool running);
 
+// The driver has told every other rank to leave serve() (an exception is
+// leaving the driver): fail_job then ends the job by finalising with them and
+// exiting 1, not by MPI_Abort, which raced the other ranks' own exit and left
+// mpirun hung about once in twenty runs. A rank that does not finalise within
+// 60 s still ends the job (SIGALRM).
+void set_workers_stopping();
+
 }  // namespace newsrl::runtime
