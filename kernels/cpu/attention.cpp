@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/fast_exp.h"
 
 namespace newsrl::kernels::cpu {
 
@@ -60,11 +61,13 @@ void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& 
           }
           std::fill(acc.begin(), acc.end(), 0.0f);
           float sum = 0.0f;
+          float* sc = scores.data();
+#pragma omp simd reduction(+ : sum)
           for (I s = 0; s < visible; ++s) {
-            const float e = std::exp(scores[static_cast<std::size_t>(s)] - m);
-            sum += e;
-            axpy(acc.data(), e, vb + s * k_stride, dim);
+            sc[s] = exp_approx(sc[s] - m);
+            sum += sc[s];
           }
+          for (I s = 0; s < visible; ++s) axpy(acc.data(), sc[s], vb + s * k_stride, dim);
           const float inv = 1.0f / sum;
           float* o = po + (b * tq + t) * q_stride + h * dim;
 #pragma omp simd
@@ -106,10 +109,15 @@ void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, 
             const float row_lse = pl[(b * hq + h) * tq + t];
             const float row_delta = dot(g, po + q_at, dim);  // sum_d dout * out = sum_s P dP
             const I visible = q_offset + t + 1;
+            float *pp = p.data(), *pd = ds.data();
             for (I s = 0; s < visible; ++s) {
-              const float ps = std::exp(scale * dot(qr, kb + s * k_stride, dim) - row_lse);
-              p[static_cast<std::size_t>(s)] = ps;
-              ds[static_cast<std::size_t>(s)] = ps * (dot(g, vb + s * k_stride, dim) - row_delta);
+              pp[s] = scale * dot(qr, kb + s * k_stride, dim) - row_lse;
+              pd[s] = dot(g, vb + s * k_stride, dim) - row_delta;
+            }
+#pragma omp simd
+            for (I s = 0; s < visible; ++s) {
+              pp[s] = exp_approx(pp[s]);
+              pd[s] *= pp[s];
             }
             std::fill(acc.begin(), acc.end(), 0.0f);
             for (I s = 0; s < visible; ++s) {

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/fast_exp.h"
 
 namespace newsrl::kernels::cpu {
 
@@ -97,7 +98,7 @@ void bias_backward(Tensor& dbias, const Tensor& dy) {
   }
 }
 
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+float sigmoid(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
 
 float unary_value(Unary op, float x) {
   switch (op) {
