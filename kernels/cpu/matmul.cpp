@@ -1,9 +1,5 @@
 // Matrix products on OpenBLAS's sgemm (or, in builds without a BLAS, a plain loop).
-#ifdef NEWSRL_NO_BLAS
-#include "kernels/cpu/plain_gemm.h"
-#else
-#include <cblas.h>
-#endif
+#include "kernels/cpu/blas.h"
 
 #include <algorithm>
 

@@ -83,12 +83,14 @@ float default_scale(const Tensor& q) { return 1.0f / std::sqrt(static_cast<float
 
 TEST(Attention, ForwardMatchesReference) {
   const Case cases[] = {
-      {1, 6, 6, 3, 3, 8, 0},  // multi-head: Hq == Hkv
-      {1, 6, 6, 4, 2, 8, 0},  // grouped-query
-      {2, 5, 5, 4, 2, 8, 0},  // a batch
-      {2, 1, 7, 4, 2, 8, 6},  // KV cache: one new token
-      {2, 3, 7, 4, 2, 8, 4},  // KV cache: three new tokens
-      {1, 4, 4, 6, 1, 5, 0},  // multi-query, odd head_dim
+      {1, 6, 6, 3, 3, 8, 0},    // multi-head: Hq == Hkv
+      {1, 6, 6, 4, 2, 8, 0},    // grouped-query
+      {2, 5, 5, 4, 2, 8, 0},    // a batch
+      {2, 1, 7, 4, 2, 8, 6},    // KV cache: one new token
+      {2, 3, 7, 4, 2, 8, 4},    // KV cache: three new tokens
+      {1, 4, 4, 6, 1, 5, 0},    // multi-query, odd head_dim
+      {2, 20, 20, 4, 2, 8, 0},  // long enough for the per-head GEMM path
+      {1, 17, 24, 4, 1, 6, 7},  // the GEMM path with a KV-cache offset
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.str());
@@ -149,9 +151,11 @@ TEST(Attention, KvCacheRowMatchesFullForward) {
 
 TEST(Attention, BackwardMatchesFiniteDifferences) {
   const Case cases[] = {
-      {1, 5, 5, 4, 2, 6, 0},  // plain causal, grouped-query
-      {1, 3, 7, 4, 2, 6, 4},  // KV cache offset
-      {2, 4, 4, 2, 2, 6, 0},  // multi-head, a batch
+      {1, 5, 5, 4, 2, 6, 0},    // plain causal, grouped-query
+      {1, 3, 7, 4, 2, 6, 4},    // KV cache offset
+      {2, 4, 4, 2, 2, 6, 0},    // multi-head, a batch
+      {1, 18, 18, 4, 2, 4, 0},  // the per-head GEMM path
+      {1, 16, 21, 2, 1, 4, 5},  // the GEMM path with a KV-cache offset
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.str());
@@ -206,24 +210,27 @@ TEST(Attention, BackwardAddsIntoExistingGradients) {
 }
 
 TEST(Attention, SameResultWithOneOrTwoThreads) {
-  const Case c{2, 9, 11, 6, 2, 16, 2};
-  const Inputs in = random_inputs(c, 81);
-  const float scale = default_scale(in.q);
-  const Tensor dout = random_tensor(in.q.shape(), 82);
-  const int keep = omp_get_max_threads();
-  std::vector<std::vector<std::vector<float>>> runs;
-  for (int threads : {1, 2}) {
-    omp_set_num_threads(threads);
-    Tensor out = Tensor::empty(in.q.shape()), lse = lse_for(in.q);
-    attention_forward(out, lse, in.q, in.k, in.v, c.q_offset, scale);
-    Tensor dq = Tensor::zeros(in.q.shape()), dk = Tensor::zeros(in.k.shape()), dv = Tensor::zeros(in.v.shape());
-    attention_backward(dq, dk, dv, dout, in.q, in.k, in.v, out, lse, c.q_offset, scale);
-    runs.push_back({out.to_vector<float>(), lse.to_vector<float>(), dq.to_vector<float>(), dk.to_vector<float>(),
-                    dv.to_vector<float>()});
+  // One case per path: rows (few queries) and per-head GEMMs (long sequences).
+  for (const Case c : {Case{2, 9, 11, 6, 2, 16, 2}, Case{2, 20, 22, 6, 2, 16, 2}}) {
+    SCOPED_TRACE(c.str());
+    const Inputs in = random_inputs(c, 81);
+    const float scale = default_scale(in.q);
+    const Tensor dout = random_tensor(in.q.shape(), 82);
+    const int keep = omp_get_max_threads();
+    std::vector<std::vector<std::vector<float>>> runs;
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      Tensor out = Tensor::empty(in.q.shape()), lse = lse_for(in.q);
+      attention_forward(out, lse, in.q, in.k, in.v, c.q_offset, scale);
+      Tensor dq = Tensor::zeros(in.q.shape()), dk = Tensor::zeros(in.k.shape()), dv = Tensor::zeros(in.v.shape());
+      attention_backward(dq, dk, dv, dout, in.q, in.k, in.v, out, lse, c.q_offset, scale);
+      runs.push_back({out.to_vector<float>(), lse.to_vector<float>(), dq.to_vector<float>(), dk.to_vector<float>(),
+                      dv.to_vector<float>()});
+    }
+    omp_set_num_threads(keep);
+    const char* names[] = {"out", "lse", "dq", "dk", "dv"};
+    for (std::size_t i = 0; i < runs[0].size(); ++i) EXPECT_EQ(runs[0][i], runs[1][i]) << names[i];
   }
-  omp_set_num_threads(keep);
-  const char* names[] = {"out", "lse", "dq", "dk", "dv"};
-  for (std::size_t i = 0; i < runs[0].size(); ++i) EXPECT_EQ(runs[0][i], runs[1][i]) << names[i];
 }
 
 TEST(Attention, RejectsQueriesPastTheKeys) {
