@@ -40,11 +40,12 @@ const Angles& angles(I tokens, I head_dim, I position0, float theta) {
   return a;
 }
 
-void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float theta) {
-  const I batch = x.dim(0), tokens = x.dim(1), heads = x.dim(2), dim = x.dim(3), half = dim / 2;
-  const Angles& a = angles(tokens, dim, position0, theta);
-  const float* px = x.data<float>();
-  float* po = out.data<float>();
+// Rotates every (i, i + half) pair of x by its angle — or, with kInverse, by
+// the opposite angle, the transpose of the rotation — writing or adding into out.
+template <bool kInverse, bool kAdd>
+void rotate(float* out, const float* x, const Angles& a, I batch, I tokens, I heads, I dim) {
+  const I half = dim / 2;
+  const float sign = kInverse ? -1.0f : 1.0f;
 #pragma omp parallel for collapse(2) schedule(static) if (batch * tokens * heads * dim >= kParallelWork)
   for (I b = 0; b < batch; ++b) {
     for (I t = 0; t < tokens; ++t) {
@@ -52,41 +53,30 @@ void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float th
       const float* s = a.sin.data() + t * half;
       for (I h = 0; h < heads; ++h) {
         const I at = ((b * tokens + t) * heads + h) * dim;
-        const float* xr = px + at;
-        float* o = po + at;
+        const float* xr = x + at;
+        float* o = out + at;
 #pragma omp simd
         for (I i = 0; i < half; ++i) {
-          o[i] = xr[i] * c[i] - xr[i + half] * s[i];
-          o[i + half] = xr[i + half] * c[i] + xr[i] * s[i];
+          const float lo = xr[i] * c[i] - sign * xr[i + half] * s[i];
+          const float hi = xr[i + half] * c[i] + sign * xr[i] * s[i];
+          o[i] = kAdd ? o[i] + lo : lo;
+          o[i + half] = kAdd ? o[i + half] + hi : hi;
         }
       }
     }
   }
 }
 
-// The transpose of a rotation is the rotation by the opposite angle.
+void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float theta) {
+  const I tokens = x.dim(1), dim = x.dim(3);
+  rotate<false, false>(out.data<float>(), x.data<float>(), angles(tokens, dim, position0, theta), x.dim(0), tokens,
+                       x.dim(2), dim);
+}
+
 void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float theta) {
-  const I batch = dout.dim(0), tokens = dout.dim(1), heads = dout.dim(2), dim = dout.dim(3), half = dim / 2;
-  const Angles& a = angles(tokens, dim, position0, theta);
-  const float* pg = dout.data<float>();
-  float* pd = dx.data<float>();
-#pragma omp parallel for collapse(2) schedule(static) if (batch * tokens * heads * dim >= kParallelWork)
-  for (I b = 0; b < batch; ++b) {
-    for (I t = 0; t < tokens; ++t) {
-      const float* c = a.cos.data() + t * half;
-      const float* s = a.sin.data() + t * half;
-      for (I h = 0; h < heads; ++h) {
-        const I at = ((b * tokens + t) * heads + h) * dim;
-        const float* g = pg + at;
-        float* d = pd + at;
-#pragma omp simd
-        for (I i = 0; i < half; ++i) {
-          d[i] += g[i] * c[i] + g[i + half] * s[i];
-          d[i + half] += g[i + half] * c[i] - g[i] * s[i];
-        }
-      }
-    }
-  }
+  const I tokens = dout.dim(1), dim = dout.dim(3);
+  rotate<true, true>(dx.data<float>(), dout.data<float>(), angles(tokens, dim, position0, theta), dout.dim(0), tokens,
+                     dout.dim(2), dim);
 }
 
 }  // namespace
