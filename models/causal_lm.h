@@ -34,12 +34,18 @@ class CausalLM {
   // predict labels at t + 1; labels of kernels::kIgnoreIndex are skipped.
   Value loss(Graph& g, const Tensor& ids, const Tensor& labels);
 
- private:
-  Parameter& add(const std::string& name, const Shape& shape);
-  // A block's parameters, found once (a step would otherwise build their names again and again).
+  // A block's parameters, found once (a step would otherwise build their names
+  // again and again); generation's cached decoder reads them too.
   struct Block {
     Parameter *input_norm, *q, *q_bias, *k, *k_bias, *v, *v_bias, *o, *post_norm, *gate, *up, *down;
   };
+  const std::vector<Block>& blocks() const { return blocks_; }
+  Parameter& embeddings() const { return *embed_; }
+  Parameter& final_norm() const { return *final_norm_; }
+  Parameter& lm_head() const { return *head_; }  // the embeddings when tied
+
+ private:
+  Parameter& add(const std::string& name, const Shape& shape);
   std::vector<Block> blocks_;
   Parameter *embed_ = nullptr, *final_norm_ = nullptr, *head_ = nullptr;
   Qwen2Config config_;

@@ -14,8 +14,6 @@ namespace k = kernels;
 
 namespace {
 
-std::string layer(std::int64_t i, const std::string& rest) { return "model.layers." + std::to_string(i) + "." + rest; }
-
 // The model run on new tokens of several sequences at once, with a KV cache.
 // Dense ops (embeddings, norms, projections, MLP) take every new token of
 // every sequence as one batch of rows; rotary embeddings and attention run per
@@ -25,21 +23,10 @@ class CachedDecoder {
   CachedDecoder(CausalLM& model, std::int64_t sequences, std::int64_t max_len)
       : m_(model), c_(model.config()), length_(static_cast<std::size_t>(sequences), 0), max_len_(max_len) {
     const std::int64_t hkv = c_.num_key_value_heads, d = c_.head_dim();
-    auto w = [&](const std::string& name) { return &m_.parameter(name).value; };
     for (std::int64_t i = 0; i < c_.num_hidden_layers; ++i) {
       kcache_.push_back(Tensor::empty({sequences, max_len, hkv, d}));
       vcache_.push_back(Tensor::empty({sequences, max_len, hkv, d}));
-      // Looked up once: a decode step is short enough for name lookups to show.
-      layers_.push_back(Layer{w(layer(i, "input_layernorm.weight")), w(layer(i, "self_attn.q_proj.weight")),
-                              w(layer(i, "self_attn.q_proj.bias")), w(layer(i, "self_attn.k_proj.weight")),
-                              w(layer(i, "self_attn.k_proj.bias")), w(layer(i, "self_attn.v_proj.weight")),
-                              w(layer(i, "self_attn.v_proj.bias")), w(layer(i, "self_attn.o_proj.weight")),
-                              w(layer(i, "post_attention_layernorm.weight")), w(layer(i, "mlp.gate_proj.weight")),
-                              w(layer(i, "mlp.up_proj.weight")), w(layer(i, "mlp.down_proj.weight"))});
     }
-    embed_ = w("model.embed_tokens.weight");
-    norm_ = w("model.norm.weight");
-    head_ = w(c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
   }
 
   // Appends tokens[i] to sequence seqs[i]; returns the logits after each sequence's last new token [n, vocab].
@@ -66,17 +53,17 @@ class CachedDecoder {
     };
 
     Tensor x = Tensor::empty({n, h});
-    k::embedding_forward(x, *embed_, id_tensor);
+    k::embedding_forward(x, m_.embeddings().value, id_tensor);
     Tensor normed = Tensor::empty({n, h}), rstd = Tensor::empty({n});
     for (std::int64_t l = 0; l < c_.num_hidden_layers; ++l) {
-      const Layer& L = layers_[static_cast<std::size_t>(l)];
-      k::rmsnorm_forward(normed, rstd, x, *L.input_norm, eps);
-      Tensor q = linear(normed, *L.q, h);
-      Tensor kk = linear(normed, *L.k, kvd);
-      Tensor v = linear(normed, *L.v, kvd);
-      k::add_bias(q, *L.q_bias);
-      k::add_bias(kk, *L.k_bias);
-      k::add_bias(v, *L.v_bias);
+      const CausalLM::Block& L = m_.blocks()[static_cast<std::size_t>(l)];
+      k::rmsnorm_forward(normed, rstd, x, L.input_norm->value, eps);
+      Tensor q = linear(normed, L.q->value, h);
+      Tensor kk = linear(normed, L.k->value, kvd);
+      Tensor v = linear(normed, L.v->value, kvd);
+      k::add_bias(q, L.q_bias->value);
+      k::add_bias(kk, L.k_bias->value);
+      k::add_bias(v, L.v_bias->value);
       Tensor attn = Tensor::empty({n, h});
       for (std::size_t i = 0; i < seqs.size(); ++i) {
         const std::int64_t s = seqs[i], r0 = start[i], len = static_cast<std::int64_t>(tokens[i].size());
@@ -96,14 +83,14 @@ class CachedDecoder {
         Tensor lse = Tensor::empty({1, hq, len});
         k::attention_forward(out, lse, qi, keys, values, pos, scale);
       }
-      Tensor o = linear(attn, *L.o, h);
+      Tensor o = linear(attn, L.o->value, h);
       k::accumulate(x, o);
-      k::rmsnorm_forward(normed, rstd, x, *L.post_norm, eps);
-      Tensor gate = linear(normed, *L.gate, c_.intermediate_size);
-      Tensor up = linear(normed, *L.up, c_.intermediate_size);
+      k::rmsnorm_forward(normed, rstd, x, L.post_norm->value, eps);
+      Tensor gate = linear(normed, L.gate->value, c_.intermediate_size);
+      Tensor up = linear(normed, L.up->value, c_.intermediate_size);
       Tensor act = Tensor::empty(gate.shape());
       k::swiglu_forward(act, gate, up);
-      k::accumulate(x, linear(act, *L.down, h));
+      k::accumulate(x, linear(act, L.down->value, h));
     }
     for (std::size_t i = 0; i < seqs.size(); ++i)
       length_[static_cast<std::size_t>(seqs[i])] += static_cast<std::int64_t>(tokens[i].size());
@@ -117,18 +104,13 @@ class CachedDecoder {
       k::copy(dst, x.slice(r, r + 1));
     }
     Tensor final_norm = Tensor::empty({ns, h}), final_rstd = Tensor::empty({ns});
-    k::rmsnorm_forward(final_norm, final_rstd, last, *norm_, eps);
-    return linear(final_norm, *head_, c_.vocab_size);
+    k::rmsnorm_forward(final_norm, final_rstd, last, m_.final_norm().value, eps);
+    return linear(final_norm, m_.lm_head().value, c_.vocab_size);
   }
 
  private:
-  struct Layer {
-    const Tensor *input_norm, *q, *q_bias, *k, *k_bias, *v, *v_bias, *o, *post_norm, *gate, *up, *down;
-  };
   CausalLM& m_;
   const Qwen2Config& c_;
-  std::vector<Layer> layers_;
-  const Tensor *embed_ = nullptr, *norm_ = nullptr, *head_ = nullptr;
   std::vector<Tensor> kcache_, vcache_;
   std::vector<std::int64_t> length_;
   std::int64_t max_len_;
