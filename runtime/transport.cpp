@@ -66,12 +66,14 @@ Transport::~Transport() {
 
 wire::Message Transport::new_message(wire::Kind kind, std::uint64_t call_id, std::uint32_t actor,
                                      std::uint32_t method) {
-  std::vector<char> buffer;
-  if (!spare_frames_.empty()) {
-    buffer = std::move(spare_frames_.back());
-    spare_frames_.pop_back();
-  }
-  return wire::begin_message(kind, call_id, actor, method, std::move(buffer));
+  return wire::begin_message(kind, call_id, actor, method, spare_frame());
+}
+
+std::vector<char> Transport::spare_frame() {
+  if (spare_frames_.empty()) return {};
+  std::vector<char> frame = std::move(spare_frames_.back());
+  spare_frames_.pop_back();
+  return frame;
 }
 
 void Transport::recycle(std::vector<char>&& frame) {
@@ -173,10 +175,7 @@ bool Transport::poll(Incoming& in) {
     std::memcpy(frame.data() + sizeof h + h.body_bytes, inbox.data() + sizeof h, specs_bytes);
     recv_bytes(frame.data() + sizeof h, h.body_bytes, in.source, bulks_);
   } else {
-    if (!spare_frames_.empty()) {
-      frame = std::move(spare_frames_.back());
-      spare_frames_.pop_back();
-    }
+    frame = spare_frame();
     frame.assign(inbox.data(), inbox.data() + bytes);
   }
   if (h.n_bulk == 0 && !h.body_apart && static_cast<std::size_t>(bytes) == sizeof h + h.body_bytes) {

@@ -56,6 +56,7 @@ class Transport {
     std::vector<MPI_Request> rest;  // body apart, bulk buffers
   };
   void retire();
+  std::vector<char> spare_frame();  // recycled storage, or an empty vector
 
   MPI_Comm frames_ = MPI_COMM_NULL;
   MPI_Comm bulks_ = MPI_COMM_NULL;
