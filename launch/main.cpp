@@ -62,7 +62,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 4096.0));
   doctor_cmd->add_flag("--json", doc.json, "One JSON object per line instead of tables");
 
-  std::function<int()> run_model = launch::add_model_commands(app);
+  // One line per group of subcommands; main asks each in turn.
+  std::vector<launch::Runner> groups = {
+      launch::add_model_commands(app),
+  };
 
   try {
     app.parse(argc, argv);
@@ -76,7 +79,10 @@ int main(int argc, char** argv) {
       doc.bandwidth_bytes = static_cast<std::size_t>(bandwidth_mib * 1024 * 1024);
       return doctor(argc, argv, config_path, doc);
     }
-    return run_model();
+    for (const launch::Runner& group : groups) {
+      if (std::optional<int> status = group()) return *status;
+    }
+    return 1;  // unreachable: CLI11 requires one subcommand
   } catch (const runtime::ConfigError& e) {
     // Every rank finds the same mistake. Rank 0 reports it and exits 2; the
     // others exit 0, so that mpirun, which kills the job at the first

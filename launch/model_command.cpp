@@ -250,7 +250,7 @@ int bench(const Options& o) {
 
 }  // namespace
 
-std::function<int()> add_model_commands(CLI::App& app) {
+Runner add_model_commands(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* model = app.add_subcommand("model", "The Qwen2-family engine: init, forward, generate, bench");
   model->require_subcommand(1);
@@ -288,7 +288,7 @@ std::function<int()> add_model_commands(CLI::App& app) {
   b->add_option("--mode", o->mode, "train or generate")->check(CLI::IsMember({"train", "generate"}));
   b->add_flag("--json", o->json, "One JSON line");
 
-  return [=]() -> int {
+  return [=]() -> std::optional<int> {
     if (*init_cmd) {
       if (o->preset.empty() && o->config_path.empty())
         throw std::invalid_argument("model init needs --preset or --config");
@@ -297,7 +297,7 @@ std::function<int()> add_model_commands(CLI::App& app) {
     if (*fwd) return forward(*o);
     if (*gen) return generate(*o);
     if (*b) return bench(*o);
-    return 1;
+    return std::nullopt;
   };
 }
 

@@ -4,9 +4,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "launch/command.h"
+
 namespace newsrl::launch {
 
-// Adds the subcommands to `app`; the returned function runs whichever was chosen.
-std::function<int()> add_model_commands(CLI::App& app);
+// Adds the subcommands to `app`; the Runner runs whichever was chosen.
+Runner add_model_commands(CLI::App& app);
 
 }  // namespace newsrl::launch
