@@ -11,7 +11,9 @@
 #   PRESETS=micro THREADS=2 bench/compare_engine.sh
 #
 # Knobs (env): PRESETS, MODES ("train generate"), THREADS, TRAIN_BATCH/TRAIN_SEQ/
-# TRAIN_STEPS (8/128/5), GEN_BATCH/GEN_SEQ/GEN_STEPS (8/64/5), NEWSRL (build/bin/newsrl).
+# TRAIN_STEPS (8/128/5), GEN_BATCH/GEN_SEQ/GEN_STEPS (8/64/5), NEWSRL (build/bin/newsrl),
+# WEIGHTS (float32 | bfloat16: generation's weights, on both engines; PyTorch
+# then computes in bf16, newsrl keeps float32 activations and sums).
 # Threads: both engines get OMP_NUM_THREADS = THREADS. newsrl links OpenBLAS's
 # OpenMP build, one thread pool. Debian's PyTorch uses OpenBLAS's pthreads build
 # beside its OpenMP pool; idle OpenMP threads then spin against OpenBLAS's, so
@@ -46,7 +48,7 @@ for preset in $PRESETS; do
     if [[ $mode == train ]]; then
       shape=(--batch "${TRAIN_BATCH:-8}" --seq "${TRAIN_SEQ:-128}" --steps "${TRAIN_STEPS:-5}")
     else
-      shape=(--batch "${GEN_BATCH:-8}" --seq "${GEN_SEQ:-64}" --steps "${GEN_STEPS:-5}")
+      shape=(--batch "${GEN_BATCH:-8}" --seq "${GEN_SEQ:-64}" --steps "${GEN_STEPS:-5}" --weights "${WEIGHTS:-float32}")
     fi
     args=(--preset "$preset" "${shape[@]}" --mode "$mode")
     newsrl_out=$("$NEWSRL" model bench "${args[@]}" "${newsrl_threads[@]}" --json)
@@ -67,7 +69,7 @@ n, t = last_json(outputs[0], "newsrl"), last_json(outputs[1], "engine_torch.py")
 for who, r in (("newsrl", n), ("pytorch", t)):
     if r.get("threads", threads) != threads:
         print(f"compare_engine.sh: warning: {who} ran {r['threads']} threads, not {threads}", file=sys.stderr)
-print(json.dumps({"mode": mode, "preset": preset, "newsrl_tokens_per_s": round(n["tokens_per_s"], 1),
+print(json.dumps({"mode": mode, "preset": preset, "weights": n.get("weights", "float32"), "newsrl_tokens_per_s": round(n["tokens_per_s"], 1),
                   "pytorch_tokens_per_s": t["tokens_per_s"],
                   "ratio": round(n["tokens_per_s"] / t["tokens_per_s"], 3), "threads": threads},
                  separators=(",", ":")))

@@ -12,7 +12,8 @@ tests/reference/qwen2_reference.py), built by hand in float32 on the CPU.
                    tokens greedily with a hand-written KV cache, under no_grad.
                    One whole generation (prefill + decode) is timed --steps times
                    after 2 warm-ups; step_ms is its median, tokens_per_s counts
-                   generated tokens (B*T/2 / median).
+                   generated tokens (B*T/2 / median). --weights bfloat16
+                   casts the model to bf16 first (PyTorch then computes in bf16).
 Token ids are (7i + 3) % vocab over the flattened batch, as in newsrl's bench.
 
 Prints one JSON line with the keys of `newsrl model bench --json` (engine, mode, preset,
@@ -109,7 +110,7 @@ class Qwen2(torch.nn.Module):
         cos, sin = s.cos[pos:pos + T], s.sin[pos:pos + T]
         mask = None
         if T > 1:  # causal over the new tokens (pos == 0 whenever T > 1 here)
-            mask = torch.full((T, T), float("-inf")).triu(1)
+            mask = torch.full((T, T), float("-inf"), dtype=x.dtype).triu(1)
         for i, layer in enumerate(s.layers):
             x = layer(x, cos, sin, mask, None if caches is None else caches[i], pos)
         if last_only:
@@ -144,8 +145,9 @@ def time_train(model, B, T, steps):
 @torch.no_grad()
 def generate(model, prompts, new_tokens):
     B, P = prompts.shape
-    caches = [(torch.empty(B, model.HKV, P + new_tokens, model.D), torch.empty(B, model.HKV, P + new_tokens, model.D))
-              for _ in model.layers]
+    dt = model.embed.dtype
+    caches = [(torch.empty(B, model.HKV, P + new_tokens, model.D, dtype=dt),
+               torch.empty(B, model.HKV, P + new_tokens, model.D, dtype=dt)) for _ in model.layers]
     tok = model(prompts, caches, 0, last_only=True)[:, -1].argmax(-1, keepdim=True)  # prefill
     out = [tok]
     for t in range(P, P + new_tokens - 1):
@@ -175,6 +177,8 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--mode", default="train", choices=["train", "generate"])
     ap.add_argument("--threads", type=int, default=_THREADS)
+    ap.add_argument("--weights", default="float32", choices=["float32", "bfloat16"],
+                    help="generate: the model in bfloat16 (torch computes in bf16 then)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -183,9 +187,11 @@ def main():
         sec, tokens = time_train(model, a.batch, a.seq, a.steps)
     else:
         model.eval()
+        if a.weights == "bfloat16":
+            model.to(torch.bfloat16)
         sec, tokens = time_generate(model, a.batch, a.seq, a.steps)
     print(json.dumps({"engine": "pytorch", "mode": a.mode, "preset": a.preset, "batch": a.batch, "seq": a.seq,
-                      "steps": a.steps, "tokens_per_s": round(tokens / sec, 1), "step_ms": round(sec * 1e3, 2),
+                      "steps": a.steps, "weights": a.weights, "tokens_per_s": round(tokens / sec, 1), "step_ms": round(sec * 1e3, 2),
                       "threads": torch.get_num_threads()}, separators=(",", ":")))
 
 

@@ -71,7 +71,11 @@ void check_rows(const char* op, const Tensor& x, const Tensor& per_row, const st
 
 void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, float alpha, float beta) {
   const char* op = "matmul";
-  same_device(op, DType::f32, {&c, &a, &b});
+  same_device(op, DType::f32, {&c, &a});
+  // b may also be bfloat16 weights (decoding from half the bytes): 2-D, used as bᵀ.
+  NEWSRL_NEED(b.defined() && b.device() == a.device(), op, "b should be a tensor on the device of " + a.str());
+  NEWSRL_NEED(b.dtype() == DType::f32 || (b.dtype() == DType::bf16 && b.ndim() == 2 && trans_b && !trans_a), op,
+              "b " + b.str() + " should be float32, or bfloat16 when 2-D and transposed (a @ bᵀ)");
   NEWSRL_NEED(a.ndim() >= 2 && b.ndim() >= 2 && c.ndim() == a.ndim(), op,
               "a " + a.str() + ", b " + b.str() + ", c " + c.str() + ": a and c need the same rank, 2 or more");
   NEWSRL_NEED(b.ndim() == 2 || b.ndim() == a.ndim(), op,

@@ -6,7 +6,8 @@
 //   - a forward writes its outputs whole;
 //   - a backward ADDS into its gradient outputs (dx += ...), so that the
 //     contributions of several consumers of a tensor sum up;
-//   - float32 everywhere on the CPU; integer ids and targets are int32.
+//   - float32 everywhere on the CPU (bfloat16 also for matmul's weights and
+//     copy); integer ids and targets are int32.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,8 @@ inline constexpr std::int32_t kIgnoreIndex = -100;
 struct OpTable {
   // c = alpha * op(a) @ op(b) + beta * c. a: [..., M, K] ([..., K, M] when trans_a),
   // b: [K, N] or [..., K, N] ([N, K] / [..., N, K] when trans_b), c: [..., M, N].
-  // A 2-D b is shared by every matrix of a batched a.
+  // A 2-D b is shared by every matrix of a batched a. b may be bfloat16 when it
+  // is 2-D and transposed (y = x wᵀ with bf16 weights; fp32 accumulation).
   void (*matmul)(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, float alpha, float beta);
   void (*add_bias)(Tensor& y, const Tensor& bias);                                    // y[r, :] += bias
   void (*bias_backward)(Tensor& dbias, const Tensor& dy);                             // dbias += sum over rows of dy

@@ -85,7 +85,7 @@ double sgemm_flops() {
 }
 
 struct Options {
-  std::string preset, config_path, out, ckpt, tokens, prompt_ids, mode = "train";
+  std::string preset, config_path, out, ckpt, tokens, prompt_ids, mode = "train", weights = "float32";
   std::uint64_t seed = 0;
   bool grads = false, json = false;
   int n = 1, max_new_tokens = 32, top_k = 0;
@@ -93,6 +93,10 @@ struct Options {
   std::vector<int> stop;
   std::int64_t batch = 8, seq = 128, steps = 10;
 };
+
+kernels::DType weights_dtype(const std::string& name) {
+  return name == "bfloat16" ? kernels::DType::bf16 : kernels::DType::f32;  // CLI11 checked the name
+}
 
 int init(const Options& o) {
   Qwen2Config c = o.preset.empty() ? Qwen2Config::from_json(read_json(o.config_path, "config"), o.config_path)
@@ -162,6 +166,7 @@ int generate(const Options& o) {
   s.top_k = o.top_k;
   s.top_p = o.top_p;
   s.seed = o.seed;
+  s.weights = weights_dtype(o.weights);
   s.stop_tokens.assign(o.stop.begin(), o.stop.end());
   const auto out = models::generate(m, prompts, s);
   for (std::size_t i = 0; i < out.size(); ++i) {
@@ -222,6 +227,8 @@ int bench(const Options& o) {
     models::SamplingOptions s;
     s.temperature = 0.0f;
     s.max_new_tokens = static_cast<int>(fresh);
+    s.weights = weights_dtype(o.weights);
+    r["weights"] = o.weights;
     models::generate(m, prompts, s);  // warm-up
     std::vector<double> times;
     for (std::int64_t i = 0; i < o.steps; ++i) {
@@ -279,6 +286,8 @@ Runner add_model_commands(CLI::App& app) {
   gen->add_option("--top-p", o->top_p, "Nucleus cut, (0, 1]")->check(CLI::Range(0.0, 1.0));
   gen->add_option("--stop", o->stop, "Stop token ids")->delimiter(',');
   gen->add_option("--seed", o->seed, "Sampling seed");
+  gen->add_option("--weights", o->weights, "Decode from float32 weights or from bfloat16 copies (half the bytes)")
+      ->check(CLI::IsMember({"float32", "bfloat16"}));
 
   CLI::App* b = model->add_subcommand("bench", "Tokens per second of a training step or of batched generation");
   b->add_option("--preset", o->preset, "Model preset")->required();
@@ -286,6 +295,8 @@ Runner add_model_commands(CLI::App& app) {
   b->add_option("--seq", o->seq, "Tokens per sequence (generate: half prompt, half new)");
   b->add_option("--steps", o->steps, "Timed steps (train) or batches (generate)");
   b->add_option("--mode", o->mode, "train or generate")->check(CLI::IsMember({"train", "generate"}));
+  b->add_option("--weights", o->weights, "generate: decode from float32 or bfloat16 weights")
+      ->check(CLI::IsMember({"float32", "bfloat16"}));
   b->add_flag("--json", o->json, "One JSON line");
 
   return [=]() -> std::optional<int> {

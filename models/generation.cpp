@@ -20,13 +20,23 @@ namespace {
 // sequence, at that sequence's own positions.
 class CachedDecoder {
  public:
-  CachedDecoder(CausalLM& model, std::int64_t sequences, std::int64_t max_len)
+  CachedDecoder(CausalLM& model, std::int64_t sequences, std::int64_t max_len, k::DType weights)
       : m_(model), c_(model.config()), length_(static_cast<std::size_t>(sequences), 0), max_len_(max_len) {
     const std::int64_t hkv = c_.num_key_value_heads, d = c_.head_dim();
     for (std::int64_t i = 0; i < c_.num_hidden_layers; ++i) {
       kcache_.push_back(Tensor::empty({sequences, max_len, hkv, d}));
       vcache_.push_back(Tensor::empty({sequences, max_len, hkv, d}));
     }
+    auto as = [&](const Parameter* p) {
+      if (weights == k::DType::f32) return p->value;
+      Tensor w = Tensor::empty(p->value.shape(), weights, p->value.device());
+      k::copy(w, p->value);
+      return w;
+    };
+    for (const CausalLM::Block& L : m_.blocks()) {
+      mats_.push_back({as(L.q), as(L.k), as(L.v), as(L.o), as(L.gate), as(L.up), as(L.down)});
+    }
+    head_ = as(&m_.lm_head());
   }
 
   // Appends tokens[i] to sequence seqs[i]; returns the logits after each sequence's last new token [n, vocab].
@@ -57,10 +67,11 @@ class CachedDecoder {
     Tensor normed = Tensor::empty({n, h}), rstd = Tensor::empty({n});
     for (std::int64_t l = 0; l < c_.num_hidden_layers; ++l) {
       const CausalLM::Block& L = m_.blocks()[static_cast<std::size_t>(l)];
+      const Matrices& W = mats_[static_cast<std::size_t>(l)];
       k::rmsnorm_forward(normed, rstd, x, L.input_norm->value, eps);
-      Tensor q = linear(normed, L.q->value, h);
-      Tensor kk = linear(normed, L.k->value, kvd);
-      Tensor v = linear(normed, L.v->value, kvd);
+      Tensor q = linear(normed, W.q, h);
+      Tensor kk = linear(normed, W.k, kvd);
+      Tensor v = linear(normed, W.v, kvd);
       k::add_bias(q, L.q_bias->value);
       k::add_bias(kk, L.k_bias->value);
       k::add_bias(v, L.v_bias->value);
@@ -83,14 +94,14 @@ class CachedDecoder {
         Tensor lse = Tensor::empty({1, hq, len});
         k::attention_forward(out, lse, qi, keys, values, pos, scale);
       }
-      Tensor o = linear(attn, L.o->value, h);
+      Tensor o = linear(attn, W.o, h);
       k::accumulate(x, o);
       k::rmsnorm_forward(normed, rstd, x, L.post_norm->value, eps);
-      Tensor gate = linear(normed, L.gate->value, c_.intermediate_size);
-      Tensor up = linear(normed, L.up->value, c_.intermediate_size);
+      Tensor gate = linear(normed, W.gate, c_.intermediate_size);
+      Tensor up = linear(normed, W.up, c_.intermediate_size);
       Tensor act = Tensor::empty(gate.shape());
       k::swiglu_forward(act, gate, up);
-      k::accumulate(x, linear(act, L.down->value, h));
+      k::accumulate(x, linear(act, W.down, h));
     }
     for (std::size_t i = 0; i < seqs.size(); ++i)
       length_[static_cast<std::size_t>(seqs[i])] += static_cast<std::int64_t>(tokens[i].size());
@@ -105,12 +116,17 @@ class CachedDecoder {
     }
     Tensor final_norm = Tensor::empty({ns, h}), final_rstd = Tensor::empty({ns});
     k::rmsnorm_forward(final_norm, final_rstd, last, m_.final_norm().value, eps);
-    return linear(final_norm, m_.lm_head().value, c_.vocab_size);
+    return linear(final_norm, head_, c_.vocab_size);
   }
 
  private:
+  struct Matrices {  // one block's weight matrices, as decoding reads them
+    Tensor q, k, v, o, gate, up, down;
+  };
   CausalLM& m_;
   const Qwen2Config& c_;
+  std::vector<Matrices> mats_;
+  Tensor head_;
   std::vector<Tensor> kcache_, vcache_;
   std::vector<std::int64_t> length_;
   std::int64_t max_len_;
@@ -184,6 +200,7 @@ std::vector<Generated> generate(CausalLM& model, const std::vector<std::vector<s
   const Qwen2Config& c = model.config();
   if (options.max_new_tokens < 0) throw std::invalid_argument("max_new_tokens must not be negative");
   if (options.top_p <= 0.0f || options.top_p > 1.0f) throw std::invalid_argument("top_p must be in (0, 1]");
+  if (options.weights == k::DType::i32) throw std::invalid_argument("weights must be float32 or bfloat16");
   std::int64_t longest = 0;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     if (prompts[i].empty()) throw std::invalid_argument("prompt " + std::to_string(i) + " is empty");
@@ -202,7 +219,7 @@ std::vector<Generated> generate(CausalLM& model, const std::vector<std::vector<s
   }
   std::vector<Generated> out(prompts.size());
   if (prompts.empty() || options.max_new_tokens == 0) return out;
-  CachedDecoder decoder(model, static_cast<std::int64_t>(prompts.size()), max_len);
+  CachedDecoder decoder(model, static_cast<std::int64_t>(prompts.size()), max_len, options.weights);
   std::vector<std::mt19937_64> rngs;
   for (std::size_t i = 0; i < prompts.size(); ++i) rngs.emplace_back(stream_seed(options.seed, i));
 

@@ -2,6 +2,8 @@
 #include "kernels/cpu/blas.h"
 
 #include <algorithm>
+#include <bit>
+#include <vector>
 
 #include "kernels/cpu/cpu_ops.h"
 
@@ -13,10 +15,15 @@ namespace {
 // w [n, k]: the shape of every projection while decoding a batch. sgemm packs
 // all of w on every call, which at m ≤ 16 costs as much as the product itself
 // (measured: half of OpenBLAS's time in generation); here each row of w is
-// read once and dotted with every row of x, which stays in L1.
+// read once and dotted with every row of x, which stays in L1. W is float or
+// bf16 (widened to float as it is loaded: decoding reads half the bytes).
 constexpr std::int64_t kFewRows = 16;
 
-void few_rows_times_transposed(float* y, const float* x, const float* w, std::int64_t m, std::int64_t n, std::int64_t k,
+inline float widen(float v) { return v; }
+inline float widen(bf16 v) { return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16); }
+
+template <class W>
+void few_rows_times_transposed(float* y, const float* x, const W* w, std::int64_t m, std::int64_t n, std::int64_t k,
                                float alpha, float beta) {
   auto store = [&](std::int64_t i, std::int64_t j, float v) {
     float& out = y[i * n + j];
@@ -26,10 +33,10 @@ void few_rows_times_transposed(float* y, const float* x, const float* w, std::in
 #pragma omp parallel for schedule(static) if (m * n * k >= kParallelWork)
   for (std::int64_t j0 = 0; j0 < n; j0 += 4) {
     const std::int64_t jn = std::min<std::int64_t>(4, n - j0);
-    const float* w0 = w + j0 * k;
-    const float* w1 = w + (j0 + (jn > 1 ? 1 : 0)) * k;
-    const float* w2 = w + (j0 + (jn > 2 ? 2 : 0)) * k;
-    const float* w3 = w + (j0 + (jn > 3 ? 3 : 0)) * k;
+    const W* w0 = w + j0 * k;
+    const W* w1 = w + (j0 + (jn > 1 ? 1 : 0)) * k;
+    const W* w2 = w + (j0 + (jn > 2 ? 2 : 0)) * k;
+    const W* w3 = w + (j0 + (jn > 3 ? 3 : 0)) * k;
     for (std::int64_t i = 0; i < m; i += 2) {
       const float* xa = x + i * k;
       const float* xb = x + (i + 1 < m ? i + 1 : i) * k;
@@ -37,14 +44,15 @@ void few_rows_times_transposed(float* y, const float* x, const float* w, std::in
 #pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
       for (std::int64_t l = 0; l < k; ++l) {
         const float u = xa[l], v = xb[l];
-        a0 += u * w0[l];
-        a1 += u * w1[l];
-        a2 += u * w2[l];
-        a3 += u * w3[l];
-        b0 += v * w0[l];
-        b1 += v * w1[l];
-        b2 += v * w2[l];
-        b3 += v * w3[l];
+        const float c0 = widen(w0[l]), c1 = widen(w1[l]), c2 = widen(w2[l]), c3 = widen(w3[l]);
+        a0 += u * c0;
+        a1 += u * c1;
+        a2 += u * c2;
+        a3 += u * c3;
+        b0 += v * c0;
+        b1 += v * c1;
+        b2 += v * c2;
+        b3 += v * c3;
       }
       const float as[4] = {a0, a1, a2, a3}, bs[4] = {b0, b1, b2, b3};
       for (std::int64_t q = 0; q < jn; ++q) {
@@ -55,13 +63,32 @@ void few_rows_times_transposed(float* y, const float* x, const float* w, std::in
   }
 }
 
+// y = alpha * x wᵀ + beta * y with bf16 w [n, k] and many rows (a prefill):
+// blocks of w's rows widened to float32 (a block stays in L2), then sgemm on
+// that block's columns of y. The whole of w is never widened at once.
+void many_rows_times_transposed_bf16(float* y, const float* x, const bf16* w, std::int64_t m, std::int64_t n,
+                                     std::int64_t k, float alpha, float beta) {
+  constexpr std::int64_t kBlock = 256;
+  thread_local std::vector<float> scratch;  // the calling thread's; the loop below shares it by pointer
+  scratch.resize(static_cast<std::size_t>(std::min(kBlock, n) * k));
+  float* wide = scratch.data();
+  for (std::int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    const std::int64_t jn = std::min(kBlock, n - j0);
+    const bf16* src = w + j0 * k;
+#pragma omp parallel for schedule(static) if (jn * k >= kParallelWork)
+    for (std::int64_t i = 0; i < jn * k; ++i) wide[i] = widen(src[i]);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(jn),
+                static_cast<int>(k), alpha, x, static_cast<int>(k), wide, static_cast<int>(k), beta, y + j0,
+                static_cast<int>(n));
+  }
+}
+
 void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, float alpha, float beta) {
   const std::int64_t m = c.dim(-2), n = c.dim(-1);
   const std::int64_t k = trans_a ? a.dim(-2) : a.dim(-1);
   const std::int64_t batch = a.numel() / (a.dim(-1) * a.dim(-2));
   const bool shared_b = b.ndim() == 2;
   const float* pa = a.data<float>();
-  const float* pb = b.data<float>();
   float* pc = c.data<float>();
   const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   const int lda = static_cast<int>(a.dim(-1)), ldb = static_cast<int>(b.dim(-1)), ldc = static_cast<int>(n);
@@ -70,6 +97,15 @@ void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool tran
     for (std::int64_t i = 0; i < c.numel(); ++i) pc[i] = beta == 0.0f ? 0.0f : beta * pc[i];
     return;
   }
+  if (b.dtype() == DType::bf16) {  // 2-D and transposed (checked by the entry point)
+    if (batch * m <= kFewRows) {
+      few_rows_times_transposed(pc, pa, b.data<bf16>(), batch * m, n, k, alpha, beta);
+    } else {
+      many_rows_times_transposed_bf16(pc, pa, b.data<bf16>(), batch * m, n, k, alpha, beta);
+    }
+    return;
+  }
+  const float* pb = b.data<float>();
   if (shared_b && !trans_a && trans_b && batch * m <= kFewRows) {
     few_rows_times_transposed(pc, pa, pb, batch * m, n, k, alpha, beta);
     return;

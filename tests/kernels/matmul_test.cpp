@@ -104,3 +104,34 @@ TEST(Matmul, FewRowsAgainstAWideMatrixMatchTheReference) {
     expect_close(y, reference(x, w, y0, false, true, 1.5f, 0.5f), 1e-5, 1e-5, "rows=" + std::to_string(rows));
   }
 }
+
+TEST(Matmul, BFloat16WeightsEqualTheirFloat32Values) {
+  // y = x wᵀ with w in bfloat16 must equal the product with w widened back to
+  // float32, on the decode path (≤ 16 rows) and the prefill path (more rows,
+  // w widened a block of 256 rows at a time: 600 rows leave a partial block;
+  // 256 x 160 is enough work for the widening to run on several threads).
+  for (std::int64_t rows : {1, 5, 16, 17, 40}) {
+    const Tensor x = random_tensor({rows, 160}, 51), w = random_tensor({600, 160}, 52);
+    Tensor w16 = Tensor::empty({600, 160}, DType::bf16);
+    copy(w16, w);
+    Tensor widened = Tensor::empty({600, 160});
+    copy(widened, w16);
+    Tensor y = random_tensor({rows, 600}, 53);
+    const Tensor y0 = y.clone();
+    matmul(y, x, w16, false, true, 1.5f, 0.5f);
+    expect_close(y, reference(x, widened, y0, false, true, 1.5f, 0.5f), 1e-4, 1e-4, "rows=" + std::to_string(rows));
+  }
+}
+
+TEST(Matmul, BFloat16WeightsOnlyAsTransposedTwoDimensionalB) {
+  Tensor w16 = Tensor::empty({4, 3}, DType::bf16);
+  Tensor y = Tensor::empty({2, 4}), x = Tensor::empty({2, 3});
+  try {
+    Tensor yt = Tensor::empty({2, 3});
+    matmul(yt, Tensor::empty({2, 4}), w16);  // not transposed
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("bfloat16 when 2-D and transposed"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(matmul(y, x, w16, false, true));
+}

@@ -71,6 +71,43 @@ TEST(Generation, LogProbsAgreeWithScoring) {
   }
 }
 
+TEST(Generation, BFloat16WeightsDecodeTheModelWithRoundedMatrices) {
+  // Decoding from bf16 copies must be the model whose weight matrices are
+  // rounded to bf16 and then run in float32: same greedy tokens as its full
+  // forwards, same log-probs as scoring it. Untied, so that the embedding
+  // lookup (kept in float32) and the LM head (bf16) are different tensors.
+  Qwen2Config c = Qwen2Config::preset("nano");
+  c.vocab_size = 97;
+  c.num_hidden_layers = 2;
+  c.tie_word_embeddings = false;
+  CausalLM m(c);
+  m.init(6);
+  for (Parameter* p : m.parameters()) {
+    if (p->value.ndim() == 2) kernels::scale(p->value, 10.0f);
+  }
+  SamplingOptions o;
+  o.temperature = 0.0f;
+  o.max_new_tokens = 6;
+  o.weights = kernels::DType::bf16;
+  const std::vector<std::vector<std::int32_t>> prompts = {{1, 2, 3}, {40, 41, 42, 43, 44, 45}, {7}};
+  const auto out = generate(m, prompts, o);
+  for (Parameter* p : m.parameters()) {
+    if (p->value.ndim() != 2 || p == &m.embeddings()) continue;
+    Tensor rounded = Tensor::empty(p->value.shape(), kernels::DType::bf16);
+    kernels::copy(rounded, p->value);
+    kernels::copy(p->value, rounded);
+  }
+  const auto scored = score(m, prompts, {out[0].tokens, out[1].tokens, out[2].tokens});
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    std::vector<std::int32_t> seq = prompts[i];
+    for (std::size_t j = 0; j < out[i].tokens.size(); ++j) {
+      EXPECT_EQ(out[i].tokens[j], argmax_next(m, seq)) << "sequence " << i << " after " << seq.size() << " tokens";
+      EXPECT_NEAR(out[i].logprobs[j], scored[i].logprobs[j], 2e-4) << "sequence " << i << " token " << j;
+      seq.push_back(out[i].tokens[j]);
+    }
+  }
+}
+
 TEST(Generation, SamplingIsReproducibleAndIndependentOfTheBatch) {
   CausalLM m = tiny_model();
   SamplingOptions o;
