@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libopenmpi-dev openmpi-bin            # runtime: MPI transport
   libboost-serialization-dev            # runtime: wire format
-  libhdf5-dev hdf5-tools                # runtime: checkpoint store
+  libhdf5-dev hdf5-tools zlib1g-dev     # runtime: checkpoint store (CRC-32 from zlib)
   libopenblas-dev                       # kernels: CPU GEMM
   libfaiss-dev                          # news: ANN index
   libtomlplusplus-dev                   # configs

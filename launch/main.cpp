@@ -4,8 +4,10 @@
 
 #include "actors/doctor.h"
 #include "actors/roles.h"
+#include "launch/ckpt_command.h"
 #include "launch/config.h"
 #include "launch/model_command.h"
+#include "launch/train_command.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
 #include "runtime/failure.h"
@@ -65,6 +67,8 @@ int main(int argc, char** argv) {
   // One line per group of subcommands; main asks each in turn.
   std::vector<launch::Runner> groups = {
       launch::add_model_commands(app),
+      launch::add_train_commands(app, kVersion),
+      launch::add_ckpt_commands(app),
   };
 
   try {

@@ -1,35 +1,80 @@
 #include "models/model_file.h"
 
-#include "runtime/h5_file.h"
+#include <algorithm>
+#include <cstring>
 
 namespace newsrl::models {
 
-void save_model(const CausalLM& model, const std::string& path) {
-  runtime::H5File f(path, runtime::H5File::Mode::create);
-  f.set_attribute("/", "config", model.config().to_json().dump());
+namespace {
+constexpr std::int64_t kSliceRows = 4096;
+}
+
+void write_model(runtime::CheckpointWriter& out, const CausalLM& model, kernels::DType dtype) {
+  if (dtype != kernels::DType::f32 && dtype != kernels::DType::bf16) {
+    throw std::invalid_argument("a model is stored as float32 or bfloat16");
+  }
+  out.set_attribute("/", "config", model.config().to_json().dump());
   for (const Parameter* p : model.parameters()) {
-    f.write_f32("/model/" + p->name, p->value.shape().to_vector(), p->value.data<float>());
+    const std::vector<std::int64_t> shape = p->value.shape().to_vector();
+    const std::string name = "/model/" + p->name;
+    if (dtype == kernels::DType::f32) {
+      out.write(name, runtime::H5Type::f32, shape, p->value.data<float>());
+      continue;
+    }
+    const std::int64_t per_row = runtime::row_elements(shape);
+    const float* src = p->value.data<float>();
+    out.write_rows(name, runtime::H5Type::bf16, shape, kSliceRows, [&](std::int64_t row0, std::int64_t rows, void* to) {
+      auto* o = static_cast<kernels::bf16*>(to);
+      for (std::int64_t i = 0; i < rows * per_row; ++i) o[i] = kernels::bf16::from_float(src[row0 * per_row + i]);
+    });
+  }
+}
+
+void save_model(const CausalLM& model, const std::string& path, kernels::DType dtype) {
+  runtime::CheckpointWriter out(path);
+  write_model(out, model, dtype);
+  out.commit();
+}
+
+Qwen2Config read_config(const runtime::H5File& file) {
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(file.attribute("/", "config"));
+  } catch (const nlohmann::json::exception& e) {
+    throw runtime::H5Error(file.path() + ": the config attribute is not JSON (" + e.what() + ")");
+  }
+  return Qwen2Config::from_json(config, file.path() + " config");
+}
+
+void read_model(const runtime::H5File& file, CausalLM& model) {
+  const std::string& path = file.path();
+  std::vector<kernels::bf16> staging;
+  for (Parameter* p : model.parameters()) {
+    const std::string name = "/model/" + p->name;
+    if (!file.has(name)) throw runtime::H5Error(path + ": missing dataset " + name);
+    if (file.shape(name) != p->value.shape().to_vector()) {
+      throw runtime::H5Error(path + ": dataset " + name + " has shape " + kernels::Shape(file.shape(name)).str() +
+                             ", the config needs " + p->value.shape().str());
+    }
+    const runtime::H5Type type = file.type(name);
+    if (type == runtime::H5Type::f32) {
+      runtime::read_verified(file, name, type, p->value.data<float>(), p->value.numel());
+    } else if (type == runtime::H5Type::bf16) {
+      staging.resize(static_cast<std::size_t>(p->value.numel()));
+      runtime::read_verified(file, name, type, staging.data(), p->value.numel());
+      float* dst = p->value.data<float>();
+      for (std::size_t i = 0; i < staging.size(); ++i) dst[i] = staging[i].to_float();
+    } else {
+      throw runtime::H5Error(path + ": dataset " + name + " is " + runtime::h5_type_name(type) +
+                             ", not float32 or bfloat16");
+    }
   }
 }
 
 CausalLM load_model(const std::string& path) {
-  runtime::H5File f(path, runtime::H5File::Mode::read);
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(f.attribute("/", "config"));
-  } catch (const nlohmann::json::exception& e) {
-    throw runtime::H5Error(path + ": the config attribute is not JSON (" + e.what() + ")");
-  }
-  CausalLM model(Qwen2Config::from_json(config, path + " config"));
-  for (Parameter* p : model.parameters()) {
-    const std::string name = "/model/" + p->name;
-    if (!f.has(name)) throw runtime::H5Error(path + ": missing dataset " + name);
-    if (f.shape(name) != p->value.shape().to_vector()) {
-      throw runtime::H5Error(path + ": dataset " + name + " has shape " + kernels::Shape(f.shape(name)).str() +
-                             ", the config needs " + p->value.shape().str());
-    }
-    f.read_f32(name, p->value.data<float>(), p->value.numel());
-  }
+  const runtime::H5File file(path, runtime::H5File::Mode::read);
+  CausalLM model(read_config(file));
+  read_model(file, model);
   return model;
 }
 

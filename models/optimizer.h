@@ -28,6 +28,9 @@ class Optimizer {
   // at the schedule's rate; returns the gradient norm before clipping.
   double step();
   std::int64_t steps_taken() const { return step_; }
+  // Resuming from a checkpoint: the steps already taken (the moments are
+  // restored through first_moments() / second_moments()).
+  void restore_steps(std::int64_t steps) { step_ = steps; }
   float last_lr() const { return last_lr_; }
   // The moments, in parameter order (for checkpoints).
   std::vector<Tensor>& first_moments() { return m_; }
