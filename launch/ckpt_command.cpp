@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "models/hf_interop.h"
 #include "models/model_file.h"
 #include "runtime/checkpoint.h"
 
@@ -20,7 +21,8 @@ using runtime::H5File;
 using runtime::H5Type;
 
 struct Flags {
-  std::string file, other;
+  std::string file, other, out, dtype = "auto";
+  double max_shard_gb = 5;
   bool json = false, stats = false;
 };
 
@@ -245,6 +247,21 @@ int verify(const Flags& o) {
   return 0;
 }
 
+int import_hf(const Flags& o) {
+  const models::HfImportSummary s = models::import_hf(o.file, o.out, o.dtype, std::cerr);
+  std::cout << "wrote " << o.out << ": " << s.tensors << " tensors, " << s.parameters << " parameters";
+  if (s.ignored > 0) std::cout << " (" << s.ignored << " tensors of the folder unused, e.g. a tied lm_head)";
+  std::cout << "\n";
+  return 0;
+}
+
+int export_hf(const Flags& o) {
+  if (const auto damage = runtime::verify_checkpoint(o.file)) throw runtime::H5Error(*damage);
+  models::export_hf(o.file, o.out, o.dtype, static_cast<std::uint64_t>(o.max_shard_gb * 1e9), std::cerr);
+  std::cout << "wrote " << o.out << " (config.json, safetensors)\n";
+  return 0;
+}
+
 }  // namespace
 
 Runner add_ckpt_commands(CLI::App& app) {
@@ -262,7 +279,22 @@ Runner add_ckpt_commands(CLI::App& app) {
   CLI::App* verify_cmd = ckpt->add_subcommand(
       "verify", "Recompute every checksum and check the layout; exit 0 when intact, else one line and exit 1");
   verify_cmd->add_option("file", f->file, "Checkpoint (.h5)")->required();
+  CLI::App* imp = ckpt->add_subcommand(
+      "import-hf", "A Hugging Face Qwen2/Qwen2.5 folder (config.json + safetensors, sharded or not) into a checkpoint");
+  imp->add_option("folder", f->file, "The Hugging Face model folder")->required();
+  imp->add_option("--out", f->out, "Checkpoint to write (.h5)")->required();
+  imp->add_option("--dtype", f->dtype, "auto (BF16 stays bfloat16, F32/F16 become float32), float32 or bfloat16")
+      ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
+  CLI::App* exp = ckpt->add_subcommand("export-hf", "A checkpoint's model as a Hugging Face folder that transformers loads");
+  exp->add_option("file", f->file, "Checkpoint (.h5)")->required();
+  exp->add_option("--out", f->out, "Folder to write")->required();
+  exp->add_option("--dtype", f->dtype, "auto (as stored), float32 or bfloat16")
+      ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
+  exp->add_option("--max-shard-gb", f->max_shard_gb, "Largest safetensors file; more tensors go to further shards")
+      ->check(CLI::PositiveNumber);
   return [=]() -> std::optional<int> {
+    if (*imp) return import_hf(*f);
+    if (*exp) return export_hf(*f);
     if (*ls_cmd) return ls(*f);
     if (*diff_cmd) return diff(*f);
     if (*verify_cmd) return verify(*f);

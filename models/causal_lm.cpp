@@ -17,24 +17,7 @@ bool ends_with(const std::string& s, const std::string& tail) {
 
 CausalLM::CausalLM(const Qwen2Config& config) : config_(config) {
   config_.validate();
-  const std::int64_t h = config_.hidden_size, kv = config_.num_key_value_heads * config_.head_dim();
-  add("model.embed_tokens.weight", {config_.vocab_size, h});
-  for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
-    add(layer(i, "input_layernorm.weight"), {h});
-    add(layer(i, "self_attn.q_proj.weight"), {h, h});
-    add(layer(i, "self_attn.q_proj.bias"), {h});
-    add(layer(i, "self_attn.k_proj.weight"), {kv, h});
-    add(layer(i, "self_attn.k_proj.bias"), {kv});
-    add(layer(i, "self_attn.v_proj.weight"), {kv, h});
-    add(layer(i, "self_attn.v_proj.bias"), {kv});
-    add(layer(i, "self_attn.o_proj.weight"), {h, h});
-    add(layer(i, "post_attention_layernorm.weight"), {h});
-    add(layer(i, "mlp.gate_proj.weight"), {config_.intermediate_size, h});
-    add(layer(i, "mlp.up_proj.weight"), {config_.intermediate_size, h});
-    add(layer(i, "mlp.down_proj.weight"), {h, config_.intermediate_size});
-  }
-  add("model.norm.weight", {h});
-  if (!config_.tie_word_embeddings) add("lm_head.weight", {config_.vocab_size, h});
+  for (const Qwen2Config::ParameterShape& p : config_.parameter_shapes()) add(p.name, Shape(p.shape));
   for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
     auto p = [&](const std::string& rest) { return &parameter(layer(i, rest)); };
     blocks_.push_back(Block{p("input_layernorm.weight"), p("self_attn.q_proj.weight"), p("self_attn.q_proj.bias"),

@@ -87,6 +87,29 @@ std::int64_t Qwen2Config::parameter_count() const {
   return vocab_size * h * (tie_word_embeddings ? 1 : 2) + num_hidden_layers * layer + h;
 }
 
+std::vector<Qwen2Config::ParameterShape> Qwen2Config::parameter_shapes() const {
+  const std::int64_t h = hidden_size, kv = num_key_value_heads * head_dim();
+  std::vector<ParameterShape> out = {{"model.embed_tokens.weight", {vocab_size, h}}};
+  for (std::int64_t i = 0; i < num_hidden_layers; ++i) {
+    const std::string l = "model.layers." + std::to_string(i) + ".";
+    out.push_back({l + "input_layernorm.weight", {h}});
+    out.push_back({l + "self_attn.q_proj.weight", {h, h}});
+    out.push_back({l + "self_attn.q_proj.bias", {h}});
+    out.push_back({l + "self_attn.k_proj.weight", {kv, h}});
+    out.push_back({l + "self_attn.k_proj.bias", {kv}});
+    out.push_back({l + "self_attn.v_proj.weight", {kv, h}});
+    out.push_back({l + "self_attn.v_proj.bias", {kv}});
+    out.push_back({l + "self_attn.o_proj.weight", {h, h}});
+    out.push_back({l + "post_attention_layernorm.weight", {h}});
+    out.push_back({l + "mlp.gate_proj.weight", {intermediate_size, h}});
+    out.push_back({l + "mlp.up_proj.weight", {intermediate_size, h}});
+    out.push_back({l + "mlp.down_proj.weight", {h, intermediate_size}});
+  }
+  out.push_back({"model.norm.weight", {h}});
+  if (!tie_word_embeddings) out.push_back({"lm_head.weight", {vocab_size, h}});
+  return out;
+}
+
 nlohmann::json Qwen2Config::to_json() const {
   return {{"architectures", {"Qwen2ForCausalLM"}},
           {"model_type", "qwen2"},

@@ -26,6 +26,13 @@ struct Qwen2Config {
   // Throws std::invalid_argument naming the first field that does not fit.
   void validate() const;
   std::int64_t parameter_count() const;
+  // Every parameter's Hugging Face name and shape, in the model's order (no
+  // lm_head.weight when tied), without allocating any of them.
+  struct ParameterShape {
+    std::string name;
+    std::vector<std::int64_t> shape;
+  };
+  std::vector<ParameterShape> parameter_shapes() const;
 
   nlohmann::json to_json() const;
   // Reads the fields above from a config.json object; `source` names it in errors.

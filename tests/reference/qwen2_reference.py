@@ -117,6 +117,55 @@ def put(name, t):
 records.append(("config", 2, (len(json.dumps(CONFIG)),), json.dumps(CONFIG).encode()))
 for name, _ in names():
     put("param/" + name, params[name])
+
+
+# The same weights as Hugging Face model folders, for the import tests: written
+# here by hand (the safetensors format is 8 bytes of header length, a JSON
+# header, the bytes), independently of newsrl's reader.
+def safetensors_bytes(tensors):  # [(name, tensor, "F32" | "BF16" | "F16")]
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, t, dtype in tensors:
+        t = t.detach().contiguous()
+        if dtype == "F32":
+            data = t.float().numpy().tobytes()
+        elif dtype == "BF16":
+            data = t.to(torch.bfloat16).view(torch.int16).numpy().tobytes()
+        else:
+            data = t.to(torch.float16).numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+
+
+HF_CONFIG = dict(CONFIG, architectures=["Qwen2ForCausalLM"], model_type="qwen2", hidden_act="silu",
+                 torch_dtype="float32", use_sliding_window=False, bos_token_id=0, eos_token_id=1)
+fixtures = pathlib.Path(__file__).resolve().parents[1] / "models" / "fixtures"
+# hf_tiny_f32: float32, two shards and an index, plus an lm_head.weight the tied model ignores.
+f32_dir = fixtures / "hf_tiny_f32"
+f32_dir.mkdir(parents=True, exist_ok=True)
+(f32_dir / "config.json").write_text(json.dumps(HF_CONFIG, indent=2) + "\n")
+all_names = [n for n, _ in names()]
+half = len(all_names) // 2
+shards = [[(n, params[n], "F32") for n in all_names[:half]],
+          [(n, params[n], "F32") for n in all_names[half:]] + [("lm_head.weight", params["model.embed_tokens.weight"], "F32")]]
+weight_map = {}
+for i, shard in enumerate(shards):
+    fname = f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+    (f32_dir / fname).write_bytes(safetensors_bytes(shard))
+    weight_map.update({n: fname for n, _, _ in shard})
+(f32_dir / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}, indent=2) + "\n")
+# hf_tiny_bf16: one file, matrices in BF16 and the rest in F16; the rounded values go into the fixture.
+bf_dir = fixtures / "hf_tiny_bf16"
+bf_dir.mkdir(parents=True, exist_ok=True)
+(bf_dir / "config.json").write_text(json.dumps(dict(HF_CONFIG, torch_dtype="bfloat16"), indent=2) + "\n")
+mixed = [(n, params[n], "BF16" if params[n].dim() == 2 else "F16") for n in all_names]
+(bf_dir / "model.safetensors").write_bytes(safetensors_bytes(mixed))
+for n, t, dtype in mixed:
+    rounded = t.detach().to(torch.bfloat16 if dtype == "BF16" else torch.float16).float()
+    put("hf_mixed/" + n, rounded)
 put("input_ids", ids)
 put("labels", labels)
 logits = forward(ids)
