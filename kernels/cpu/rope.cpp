@@ -11,7 +11,11 @@ namespace {
 using I = std::int64_t;
 
 // cos and sin of every (token, pair) angle, [T, D/2] each. The angles are
-// taken in double so that large positions keep their precision in float.
+// Hugging Face's: the inverse frequencies theta^(-2i/D) and the products
+// position x frequency rounded to float32 as its Qwen2 rotary embedding
+// computes them, so that imported models see the positions they were trained
+// with (exact angles would differ from those by about 1e-3 rad at position
+// 30k). cos and sin of each float32 angle are taken in double, then rounded.
 struct Angles {
   std::vector<float> cos, sin;
 };
@@ -20,19 +24,20 @@ struct Angles {
 // needs more): a training step allocates nothing once warm.
 const Angles& angles(I tokens, I head_dim, I position0, float theta) {
   const I half = head_dim / 2;
-  thread_local std::vector<double> inv_freq;
+  thread_local std::vector<float> inv_freq;
   inv_freq.resize(static_cast<std::size_t>(half));
   for (I i = 0; i < half; ++i) {
-    inv_freq[static_cast<std::size_t>(i)] =
-        1.0 / std::pow(static_cast<double>(theta), static_cast<double>(2 * i) / static_cast<double>(head_dim));
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
+    const float power = static_cast<float>(std::pow(static_cast<double>(theta), static_cast<double>(exponent)));
+    inv_freq[static_cast<std::size_t>(i)] = 1.0f / power;
   }
   thread_local Angles a;
   a.cos.resize(static_cast<std::size_t>(tokens * half));
   a.sin.resize(a.cos.size());
   for (I t = 0; t < tokens; ++t) {
-    const double position = static_cast<double>(position0 + t);
+    const float position = static_cast<float>(position0 + t);
     for (I i = 0; i < half; ++i) {
-      const double angle = position * inv_freq[static_cast<std::size_t>(i)];
+      const double angle = static_cast<double>(position * inv_freq[static_cast<std::size_t>(i)]);
       a.cos[static_cast<std::size_t>(t * half + i)] = static_cast<float>(std::cos(angle));
       a.sin[static_cast<std::size_t>(t * half + i)] = static_cast<float>(std::sin(angle));
     }

@@ -22,7 +22,10 @@ std::vector<double> reference_rope(const Tensor& x, std::int64_t position0, doub
       for (std::int64_t h = 0; h < heads; ++h) {
         const std::int64_t at = ((b * tokens + t) * heads + h) * dim;
         for (std::int64_t i = 0; i < half; ++i) {
-          const double angle = static_cast<double>(position0 + t) / std::pow(theta, 2.0 * i / dim);
+          // Hugging Face's angle: frequency and product rounded to float32.
+          const float inv_freq = 1.0f / static_cast<float>(std::pow(theta, static_cast<double>(
+                                                                      static_cast<float>(2 * i) / static_cast<float>(dim))));
+          const double angle = static_cast<double>(static_cast<float>(position0 + t) * inv_freq);
           const double c = std::cos(angle), s = std::sin(angle);
           const double x1 = px[at + i], x2 = px[at + i + half];
           out[static_cast<std::size_t>(at + i)] = x1 * c - x2 * s;
@@ -45,6 +48,20 @@ TEST(Rope, ForwardMatchesReference) {
       rope_forward(out, x, position0, theta);
       expect_close(out, reference_rope(x, position0, theta), 1e-5, 1e-6, "rope");
     }
+  }
+}
+
+TEST(Rope, MatchesHuggingFaceAtLongPositions) {
+  // PyTorch's float32 angles at positions up to 32k (tests/reference/rope_reference.py):
+  // exact angles would be off by up to ~1e-3 rad there, far outside this tolerance.
+#include "fixtures/rope_torch.inc"
+  for (int p = 0; p < kRopePositions; ++p) {
+    SCOPED_TRACE("position " + std::to_string(kRopeAt[p]));
+    const Tensor x = Tensor::from(std::vector<float>(kRopeX + p * kRopeDim, kRopeX + (p + 1) * kRopeDim), {1, 1, 1, kRopeDim});
+    Tensor out = Tensor::empty(x.shape());
+    rope_forward(out, x, kRopeAt[p], kRopeTheta);
+    const std::vector<double> want(kRopeOut + p * kRopeDim, kRopeOut + (p + 1) * kRopeDim);
+    expect_close(out, want, 2e-6, 2e-6, "rope vs PyTorch");
   }
 }
 
