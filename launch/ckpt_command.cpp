@@ -1,5 +1,7 @@
 #include "launch/ckpt_command.h"
 
+#include <unistd.h>
+
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +9,7 @@
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "models/hf_interop.h"
 #include "models/model_file.h"
@@ -247,8 +250,15 @@ int verify(const Flags& o) {
   return 0;
 }
 
+// Per-tensor progress on a terminal only; logs get the summary line.
+std::ostream& progress_stream() {
+  static std::ostringstream discard;
+  discard.str("");
+  return isatty(STDERR_FILENO) ? std::cerr : discard;
+}
+
 int import_hf(const Flags& o) {
-  const models::HfImportSummary s = models::import_hf(o.file, o.out, o.dtype, std::cerr);
+  const models::HfImportSummary s = models::import_hf(o.file, o.out, o.dtype, progress_stream());
   std::cout << "wrote " << o.out << ": " << s.tensors << " tensors, " << s.parameters << " parameters";
   if (s.ignored > 0) std::cout << " (" << s.ignored << " tensors of the folder unused, e.g. a tied lm_head)";
   std::cout << "\n";
@@ -257,7 +267,7 @@ int import_hf(const Flags& o) {
 
 int export_hf(const Flags& o) {
   if (const auto damage = runtime::verify_checkpoint(o.file)) throw runtime::H5Error(*damage);
-  models::export_hf(o.file, o.out, o.dtype, static_cast<std::uint64_t>(o.max_shard_gb * 1e9), std::cerr);
+  models::export_hf(o.file, o.out, o.dtype, static_cast<std::uint64_t>(o.max_shard_gb * 1e9), progress_stream());
   std::cout << "wrote " << o.out << " (config.json, safetensors)\n";
   return 0;
 }
