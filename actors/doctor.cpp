@@ -1,6 +1,7 @@
 #include "actors/doctor.h"
 
 #include <mpi.h>
+#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,12 +31,13 @@ struct NodeInfo {
   int rank = 0;
   std::string host;
   int pid = 0;
+  int threads = 0;  // OpenMP threads of the rank's kernels
   std::string roles;
   std::vector<std::string> gpus;
   std::string cuda_note;
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar& rank& host& pid& roles& gpus& cuda_note;
+    ar& rank& host& pid& threads& roles& gpus& cuda_note;
   }
 };
 
@@ -52,6 +54,7 @@ class NodeProbe {
     gethostname(host, sizeof host - 1);
     n.host = host;
     n.pid = static_cast<int>(getpid());
+    n.threads = omp_get_max_threads();
     n.roles = roles_;
     for (const auto& d : kernels::cuda_devices(&n.cuda_note)) {
       n.gpus.push_back(d.name + " (" + std::to_string(d.memory_bytes >> 30) + " GiB, sm " + d.capability + ")");
@@ -157,6 +160,7 @@ class Doctor {
               {"rank", i.rank},
               {"host", i.host},
               {"pid", i.pid},
+              {"threads", i.threads},
               {"roles", i.roles},
               {"gpus", i.gpus},
               {"cuda_note", i.cuda_note}});
@@ -164,10 +168,10 @@ class Doctor {
     } else {
       out_ << "newsrl doctor: " << p.world_size << (p.world_size == 1 ? " rank" : " ranks") << ", driver rank "
            << p.driver << ", " << mpi << ", CUDA " << (kernels::cuda_built() ? "built" : "not built") << "\n\n";
-      out_ << "rank  host              pid      gpus  roles\n";
+      out_ << "rank  host              pid      threads  gpus  roles\n";
       for (const auto& i : infos) {
         out_ << std::left << std::setw(6) << i.rank << std::setw(18) << i.host.substr(0, 17) << std::setw(9) << i.pid
-             << std::setw(6) << i.gpus.size() << i.roles << "\n";
+             << std::setw(9) << i.threads << std::setw(6) << i.gpus.size() << i.roles << "\n";
         for (const auto& g : i.gpus) out_ << "      gpu: " << g << "\n";
       }
       out_ << "\n";

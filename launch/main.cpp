@@ -7,6 +7,7 @@
 #include "launch/ckpt_command.h"
 #include "launch/config.h"
 #include "launch/model_command.h"
+#include "launch/threads.h"
 #include "launch/train_command.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
@@ -41,6 +42,7 @@ int doctor(int& argc, char**& argv, const std::string& config_path, const actors
 
 int main(int argc, char** argv) {
   const bool speaks = launch::launch_rank() == 0;  // only rank 0 prints usage and config errors
+  launch::share_cores_among_local_ranks();
   CLI::App app{
       "newsrl: learns the news a person wants from their cross-domain signals.\n"
       "Run under mpirun or srun for several ranks; alone it is one rank."};
