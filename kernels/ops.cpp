@@ -302,6 +302,36 @@ void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor
   NEWSRL_CALL(cross_entropy_backward, logits.device(), dlogits, dlosses, logits, lse, targets);
 }
 
+namespace {
+void check_policy(const char* op, const Tensor& out, const Tensor& logp, const Tensor& old_logp, const Tensor& adv,
+                  const Tensor& ref_logp, const PolicyClip& clip) {
+  same_device(op, DType::f32, {&out, &logp, &old_logp, &adv});
+  const std::int64_t n = logp.numel();
+  NEWSRL_NEED(out.numel() == n && old_logp.numel() == n && adv.numel() == n, op,
+              "logp " + logp.str() + ", old_logp " + old_logp.str() + ", adv " + adv.str() + " and " + out.str() +
+                  " should hold one value per token");
+  NEWSRL_NEED(clip.low >= 0 && clip.low < 1 && clip.high >= 0 && clip.beta >= 0, op,
+              "clip.low in [0, 1), clip.high and beta non-negative");
+  if (clip.beta > 0) {
+    same_device(op, DType::f32, {&logp, &ref_logp});
+    NEWSRL_NEED(ref_logp.numel() == n, op, "ref_logp " + ref_logp.str() + " should hold one value per token");
+  }
+}
+}  // namespace
+
+void policy_loss_forward(Tensor& losses, const Tensor& logp, const Tensor& old_logp, const Tensor& adv,
+                         const Tensor& ref_logp, const PolicyClip& clip) {
+  check_policy("policy_loss_forward", losses, logp, old_logp, adv, ref_logp, clip);
+  NEWSRL_CALL(policy_loss_forward, logp.device(), losses, logp, old_logp, adv, ref_logp, clip);
+}
+
+void policy_loss_backward(Tensor& dlogp, const Tensor& dlosses, const Tensor& logp, const Tensor& old_logp,
+                          const Tensor& adv, const Tensor& ref_logp, const PolicyClip& clip) {
+  check_policy("policy_loss_backward", dlogp, logp, old_logp, adv, ref_logp, clip);
+  same_shape("policy_loss_backward", dlosses, dlogp);
+  NEWSRL_CALL(policy_loss_backward, logp.device(), dlogp, dlosses, logp, old_logp, adv, ref_logp, clip);
+}
+
 void dropout_forward(Tensor& out, Tensor& mask, const Tensor& x, float p, std::uint64_t seed) {
   same_device("dropout_forward", DType::f32, {&out, &mask, &x});
   same_shape("dropout_forward", out, x);

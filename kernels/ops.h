@@ -28,6 +28,13 @@ struct AdamW {
   float weight_decay = 0.0f;  // decoupled: param -= lr * weight_decay * param
 };
 
+// The policy loss's clip range and KL weight (see OpTable::policy_loss_forward).
+struct PolicyClip {
+  float low = 0.2f;   // ratio floor 1 - low
+  float high = 0.2f;  // ratio ceiling 1 + high
+  float beta = 0.0f;  // weight of the k3 KL to a reference policy
+};
+
 // Targets equal to this are skipped by cross-entropy (Hugging Face's convention).
 inline constexpr std::int32_t kIgnoreIndex = -100;
 
@@ -73,6 +80,15 @@ struct OpTable {
   void (*cross_entropy_forward)(Tensor& losses, Tensor& lse, const Tensor& logits, const Tensor& targets);
   void (*cross_entropy_backward)(Tensor& dlogits, const Tensor& dlosses, const Tensor& logits, const Tensor& lse,
                                  const Tensor& targets);
+  // The clipped policy-gradient objective of PPO / Dr.GRPO, per token: with
+  // ratio = exp(logp - old_logp), losses[i] = -min(ratio * adv, clip(ratio,
+  // 1 - clip_low, 1 + clip_high) * adv) + beta * k3, where k3 = exp(ref - logp)
+  // - (ref - logp) - 1 is the k3 estimate of KL(policy || reference) (beta = 0:
+  // ref_logp may be undefined). All [N]. The backward adds dlosses * dloss/dlogp.
+  void (*policy_loss_forward)(Tensor& losses, const Tensor& logp, const Tensor& old_logp, const Tensor& adv,
+                              const Tensor& ref_logp, const PolicyClip& clip);
+  void (*policy_loss_backward)(Tensor& dlogp, const Tensor& dlosses, const Tensor& logp, const Tensor& old_logp,
+                               const Tensor& adv, const Tensor& ref_logp, const PolicyClip& clip);
   // Inverted dropout: mask holds 0 or 1/(1-p), drawn from (seed, element index).
   void (*dropout_forward)(Tensor& out, Tensor& mask, const Tensor& x, float p, std::uint64_t seed);
   void (*dropout_backward)(Tensor& dx, const Tensor& dout, const Tensor& mask);
@@ -118,6 +134,10 @@ void softmax_backward(Tensor& dx, const Tensor& dout, const Tensor& out, bool lo
 void cross_entropy_forward(Tensor& losses, Tensor& lse, const Tensor& logits, const Tensor& targets);
 void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor& logits, const Tensor& lse,
                             const Tensor& targets);
+void policy_loss_forward(Tensor& losses, const Tensor& logp, const Tensor& old_logp, const Tensor& adv,
+                         const Tensor& ref_logp, const PolicyClip& clip);
+void policy_loss_backward(Tensor& dlogp, const Tensor& dlosses, const Tensor& logp, const Tensor& old_logp,
+                          const Tensor& adv, const Tensor& ref_logp, const PolicyClip& clip);
 void dropout_forward(Tensor& out, Tensor& mask, const Tensor& x, float p, std::uint64_t seed);
 void dropout_backward(Tensor& dx, const Tensor& dout, const Tensor& mask);
 void add(Tensor& out, const Tensor& a, const Tensor& b);

@@ -165,4 +165,37 @@ Value cross_entropy(Graph& g, Value logits, const Tensor& targets) {
   });
 }
 
+Value token_logprobs(Graph& g, Value logits, const Tensor& targets) {
+  const Tensor& z = logits.tensor();
+  const std::int64_t n = z.dim(0);
+  Tensor losses = Tensor::empty({n}, k::DType::f32, z.device()), lse = Tensor::empty({n}, k::DType::f32, z.device());
+  k::cross_entropy_forward(losses, lse, z, targets);
+  k::scale(losses, -1.0f);  // log p = -cross-entropy
+  return g.record(losses, {logits}, [&g, logits, targets, lse, n](const Tensor& dy) {
+    Tensor dlosses = Tensor::empty({n}, k::DType::f32, dy.device());
+    k::copy(dlosses, dy);
+    k::scale(dlosses, -1.0f);
+    k::cross_entropy_backward(g.grad(logits), dlosses, logits.tensor(), lse, targets);
+  });
+}
+
+Value policy_loss(Graph& g, Value logp, const Tensor& old_logp, const Tensor& adv, const Tensor& ref_logp,
+                  const kernels::PolicyClip& clip, float normaliser) {
+  if (!(normaliser > 0)) throw std::invalid_argument("policy_loss: the normaliser must be positive");
+  const Tensor& lp = logp.tensor();
+  const std::int64_t n = lp.numel();
+  Tensor losses = Tensor::empty({n}, k::DType::f32, lp.device());
+  k::policy_loss_forward(losses, lp, old_logp, adv, ref_logp, clip);
+  // The sum over tokens / normaliser as a product with a constant column (any device).
+  Tensor weights = Tensor::empty({n, 1}, k::DType::f32, lp.device());
+  k::fill(weights, 1.0f / normaliser);
+  Tensor loss = Tensor::empty({1, 1}, k::DType::f32, lp.device());
+  k::matmul(loss, losses.view({1, n}), weights);
+  return g.record(loss.view({1}), {logp}, [&g, logp, old_logp, adv, ref_logp, clip, weights, n](const Tensor& dy) {
+    Tensor dlosses = Tensor::empty({n, 1}, k::DType::f32, dy.device());
+    k::matmul(dlosses, weights, dy.view({1, 1}));
+    k::policy_loss_backward(g.grad(logp), dlosses.view({n}), logp.tensor(), old_logp, adv, ref_logp, clip);
+  });
+}
+
 }  // namespace newsrl::models::fn

@@ -32,5 +32,12 @@ Value view(Graph& g, Value x, const Shape& shape);
 // Mean cross-entropy of logits [N, V] against int32 targets [N] (host memory),
 // over the targets that are not kernels::kIgnoreIndex → a one-element value.
 Value cross_entropy(Graph& g, Value logits, const Tensor& targets);
+// log softmax(logits)[n, targets[n]] for each row → [N] (0 where the target is kIgnoreIndex).
+Value token_logprobs(Graph& g, Value logits, const Tensor& targets);
+// The clipped policy-gradient objective (kernels::PolicyClip) summed over
+// tokens and divided by `normaliser` → a one-element value. logp [N] is the
+// policy's (with gradient); old_logp, adv and ref_logp [N] are constants.
+Value policy_loss(Graph& g, Value logp, const Tensor& old_logp, const Tensor& adv, const Tensor& ref_logp,
+                  const kernels::PolicyClip& clip, float normaliser);
 
 }  // namespace newsrl::models::fn

@@ -23,5 +23,6 @@ void register_softmax(OpTable& t);      // softmax.cpp: softmax, log-softmax, cr
 void register_rope(OpTable& t);         // rope.cpp
 void register_attention(OpTable& t);    // attention.cpp
 void register_optimizer(OpTable& t);    // optimizer.cpp: AdamW
+void register_policy_loss(OpTable& t);  // policy_loss.cpp: the clipped PPO / Dr.GRPO objective
 
 }  // namespace newsrl::kernels::cpu

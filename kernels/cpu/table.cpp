@@ -13,6 +13,7 @@ const OpTable& table() {
     register_rope(t);
     register_attention(t);
     register_optimizer(t);
+    register_policy_loss(t);
     return t;
   }();
   return filled;
