@@ -194,7 +194,8 @@ void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float
 
 namespace {
 void check_attention(const char* op, const Tensor& out, const Tensor& lse, const Tensor& q, const Tensor& k,
-                     const Tensor& v, std::int64_t q_offset) {
+                     const Tensor& v, std::int64_t q_offset, bool causal) {
+  NEWSRL_NEED(causal || q_offset == 0, op, "without the causal mask q_offset must be 0");
   NEWSRL_NEED(q.ndim() == 4 && k.ndim() == 4, op,
               "q " + q.str() + " and k " + k.str() + " should be [batch, tokens, heads, head_dim]");
   same_shape(op, k, v);
@@ -213,23 +214,24 @@ void check_attention(const char* op, const Tensor& out, const Tensor& lse, const
 }  // namespace
 
 void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
-                       std::int64_t q_offset, float scale) {
+                       std::int64_t q_offset, float scale, bool causal) {
   const char* op = "attention_forward";
   same_device(op, DType::f32, {&out, &lse, &q, &k, &v});
-  check_attention(op, out, lse, q, k, v, q_offset);
-  NEWSRL_CALL(attention_forward, q.device(), out, lse, q, k, v, q_offset, scale);
+  check_attention(op, out, lse, q, k, v, q_offset, causal);
+  NEWSRL_CALL(attention_forward, q.device(), out, lse, q, k, v, q_offset, scale, causal);
 }
 
 void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
-                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale) {
+                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale,
+                        bool causal) {
   const char* op = "attention_backward";
   same_device(op, DType::f32, {&dq, &dk, &dv, &dout, &q, &k, &v, &out, &lse});
-  check_attention(op, out, lse, q, k, v, q_offset);
+  check_attention(op, out, lse, q, k, v, q_offset, causal);
   same_shape(op, dq, q);
   same_shape(op, dk, k);
   same_shape(op, dv, v);
   same_shape(op, dout, out);
-  NEWSRL_CALL(attention_backward, q.device(), dq, dk, dv, dout, q, k, v, out, lse, q_offset, scale);
+  NEWSRL_CALL(attention_backward, q.device(), dq, dk, dv, dout, q, k, v, out, lse, q_offset, scale, causal);
 }
 
 void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {

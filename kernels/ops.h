@@ -60,13 +60,16 @@ struct OpTable {
   // frequency of pair i = theta^(-2i/D).
   void (*rope_forward)(Tensor& out, const Tensor& x, std::int64_t position0, float theta);
   void (*rope_backward)(Tensor& dx, const Tensor& dout, std::int64_t position0, float theta);
-  // Causal grouped-query attention: q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D], Hq a
-  // multiple of Hkv. Query t sees keys s <= q_offset + t (q_offset = Tk - Tq with a
-  // KV cache). out [B, Tq, Hq, D]; lse [B, Hq, Tq] keeps each row's log-sum-exp for the backward.
+  // Grouped-query attention: q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D], Hq a
+  // multiple of Hkv. Causal: query t sees keys s <= q_offset + t (q_offset =
+  // Tk - Tq with a KV cache); not causal (encoders): every query sees every
+  // key and q_offset must be 0. out [B, Tq, Hq, D]; lse [B, Hq, Tq] keeps each
+  // row's log-sum-exp for the backward.
   void (*attention_forward)(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
-                            std::int64_t q_offset, float scale);
+                            std::int64_t q_offset, float scale, bool causal);
   void (*attention_backward)(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
-                             const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale);
+                             const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale,
+                             bool causal);
   void (*swiglu_forward)(Tensor& out, const Tensor& gate, const Tensor& up);  // silu(gate) * up
   void (*swiglu_backward)(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate, const Tensor& up);
   void (*unary_forward)(Unary op, Tensor& out, const Tensor& x);
@@ -122,9 +125,10 @@ void layernorm_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dout, 
 void rope_forward(Tensor& out, const Tensor& x, std::int64_t position0, float theta);
 void rope_backward(Tensor& dx, const Tensor& dout, std::int64_t position0, float theta);
 void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
-                       std::int64_t q_offset, float scale);
+                       std::int64_t q_offset, float scale, bool causal = true);
 void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
-                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale);
+                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale,
+                        bool causal = true);
 void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up);
 void swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tensor& gate, const Tensor& up);
 void unary_forward(Unary op, Tensor& out, const Tensor& x);

@@ -66,15 +66,15 @@ Value rope(Graph& g, Value x, std::int64_t position0, float theta) {
                   [&g, x, position0, theta](const Tensor& dy) { k::rope_backward(g.grad(x), dy, position0, theta); });
 }
 
-Value attention(Graph& g, Value q, Value kk, Value v, std::int64_t q_offset, float scale) {
+Value attention(Graph& g, Value q, Value kk, Value v, std::int64_t q_offset, float scale, bool causal) {
   Tensor out = like(q.tensor());
   Tensor lse = Tensor::empty({q.shape()[0], q.shape()[2], q.shape()[1]}, k::DType::f32, q.tensor().device());
-  k::attention_forward(out, lse, q.tensor(), kk.tensor(), v.tensor(), q_offset, scale);
-  return g.record(out, {q, kk, v}, [&g, q, kk, v, out, lse, q_offset, scale](const Tensor& dy) {
+  k::attention_forward(out, lse, q.tensor(), kk.tensor(), v.tensor(), q_offset, scale, causal);
+  return g.record(out, {q, kk, v}, [&g, q, kk, v, out, lse, q_offset, scale, causal](const Tensor& dy) {
     Tensor dq = q.requires_grad() ? g.grad(q) : like(q.tensor());
     Tensor dk = kk.requires_grad() ? g.grad(kk) : like(kk.tensor());
     Tensor dv = v.requires_grad() ? g.grad(v) : like(v.tensor());
-    k::attention_backward(dq, dk, dv, dy, q.tensor(), kk.tensor(), v.tensor(), out, lse, q_offset, scale);
+    k::attention_backward(dq, dk, dv, dy, q.tensor(), kk.tensor(), v.tensor(), out, lse, q_offset, scale, causal);
   });
 }
 

@@ -18,8 +18,9 @@ Value rmsnorm(Graph& g, Value x, Value w, float eps);
 Value layernorm(Graph& g, Value x, Value w, Value b, float eps);
 // x [B, T, H, D], token t at position position0 + t
 Value rope(Graph& g, Value x, std::int64_t position0, float theta);
-// q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D] → [B, Tq, Hq, D], causal, query t at key position q_offset + t
-Value attention(Graph& g, Value q, Value k, Value v, std::int64_t q_offset, float scale);
+// q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D] → [B, Tq, Hq, D]; causal: query t
+// at key position q_offset + t; not causal (encoders): every key, q_offset 0
+Value attention(Graph& g, Value q, Value k, Value v, std::int64_t q_offset, float scale, bool causal = true);
 Value swiglu(Graph& g, Value gate, Value up);
 Value unary(Graph& g, Unary op, Value x);
 Value add(Graph& g, Value a, Value b);

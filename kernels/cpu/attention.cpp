@@ -54,7 +54,7 @@ void attention_forward_rows(Tensor& out, Tensor& lse, const Tensor& q, const Ten
           const float* qr = pq + (b * tq + t) * q_stride + h * dim;
           const float* kb = pk + b * tk * k_stride + (h / group) * dim;
           const float* vb = pv + b * tk * k_stride + (h / group) * dim;
-          const I visible = q_offset + t + 1;
+          const I visible = std::min(tk, q_offset + t + 1);
           float m = -std::numeric_limits<float>::infinity();
           for (I s = 0; s < visible; ++s) {
             const float x = scale * dot(qr, kb + s * k_stride, dim);
@@ -111,7 +111,7 @@ void attention_backward_rows(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& d
             const float *qr = pq + q_at, *g = pg + q_at;
             const float row_lse = pl[(b * hq + h) * tq + t];
             const float row_delta = dot(g, po + q_at, dim);  // sum_d dout * out = sum_s P dP
-            const I visible = q_offset + t + 1;
+            const I visible = std::min(tk, q_offset + t + 1);
             float *pp = p.data(), *pd = ds.data();
             for (I s = 0; s < visible; ++s) {
               pp[s] = scale * dot(qr, kb + s * k_stride, dim) - row_lse;
@@ -148,7 +148,7 @@ constexpr I kGemmRows = 16;
 void causal_softmax(float* s, float* lse_row_of, I tq, I tk, I q_offset) {
   for (I t = 0; t < tq; ++t) {
     float* row = s + t * tk;
-    const I visible = q_offset + t + 1;
+    const I visible = std::min(tk, q_offset + t + 1);
     float m = -std::numeric_limits<float>::infinity();
     for (I j = 0; j < visible; ++j) m = std::max(m, row[j]);
     float sum = 0.0f;
@@ -222,7 +222,7 @@ void attention_backward_gemm(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& d
         for (I t = 0; t < tq; ++t) {
           float* pr = p.data() + t * tk;
           float* dr = dp.data() + t * tk;
-          const I visible = q_offset + t + 1;
+          const I visible = std::min(tk, q_offset + t + 1);
           const float delta = dot(pg + q_at + t * qs, po + q_at + t * qs, dim);  // Σ dO·O = Σ P dP
           const float row_lse = lse_row[t];
 #pragma omp simd
@@ -244,8 +244,11 @@ void attention_backward_gemm(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& d
   }
 }
 
+// Inside this file a query t sees keys s < min(Tk, q_offset + t + 1); without
+// the causal mask every query sees every key, which is q_offset = Tk - 1.
 void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
-                       std::int64_t q_offset, float scale) {
+                       std::int64_t q_offset, float scale, bool causal) {
+  if (!causal) q_offset = k.dim(1) - 1;
   if (q.dim(1) >= kGemmRows)
     attention_forward_gemm(out, lse, q, k, v, q_offset, scale);
   else
@@ -253,7 +256,9 @@ void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& 
 }
 
 void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, const Tensor& q, const Tensor& k,
-                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale) {
+                        const Tensor& v, const Tensor& out, const Tensor& lse, std::int64_t q_offset, float scale,
+                        bool causal) {
+  if (!causal) q_offset = k.dim(1) - 1;
   if (q.dim(1) >= kGemmRows)
     attention_backward_gemm(dq, dk, dv, dout, q, k, v, out, lse, q_offset, scale);
   else

@@ -38,7 +38,8 @@ struct Reference {
 
 // Explicit scores, causal mask, softmax and weighted sum, in double; kv head
 // h / G serves query head h (Hugging Face's repeat_kv).
-Reference reference_attention(const Tensor& q, const Tensor& k, const Tensor& v, std::int64_t q_offset, double scale) {
+Reference reference_attention(const Tensor& q, const Tensor& k, const Tensor& v, std::int64_t q_offset, double scale,
+                              bool causal = true) {
   const std::int64_t batch = q.dim(0), tq = q.dim(1), hq = q.dim(2), dim = q.dim(3);
   const std::int64_t tk = k.dim(1), hkv = k.dim(2), group = hq / hkv;
   const float *pq = q.data<float>(), *pk = k.data<float>(), *pv = v.data<float>();
@@ -56,7 +57,7 @@ Reference reference_attention(const Tensor& q, const Tensor& k, const Tensor& v,
           for (std::int64_t d = 0; d < dim; ++d) {
             x += static_cast<double>(pq[((b * tq + t) * hq + h) * dim + d]) * pk[((b * tk + s) * hkv + kh) * dim + d];
           }
-          scores[static_cast<std::size_t>(s)] = s <= q_offset + t ? scale * x : -INFINITY;
+          scores[static_cast<std::size_t>(s)] = !causal || s <= q_offset + t ? scale * x : -INFINITY;
           m = std::max(m, scores[static_cast<std::size_t>(s)]);
         }
         double sum = 0;
@@ -102,6 +103,43 @@ TEST(Attention, ForwardMatchesReference) {
     expect_close(out, want.out, 1e-5, 1e-5, "out");
     expect_close(lse, want.lse, 1e-5, 1e-5, "lse");
   }
+}
+
+TEST(Attention, WithoutTheCausalMaskEveryQuerySeesEveryKey) {
+  // Encoders: the row path (few queries) and the GEMM path, forward and backward.
+  const Case cases[] = {
+      {2, 5, 5, 4, 2, 8, 0},    // rows
+      {1, 3, 7, 4, 4, 6, 0},    // fewer queries than keys
+      {1, 20, 20, 4, 2, 8, 0},  // GEMM path
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.str());
+    const Inputs in = random_inputs(c, 53);
+    const float scale = default_scale(in.q);
+    Tensor out = Tensor::empty(in.q.shape()), lse = lse_for(in.q);
+    attention_forward(out, lse, in.q, in.k, in.v, 0, scale, false);
+    const Reference want = reference_attention(in.q, in.k, in.v, 0, scale, false);
+    expect_close(out, want.out, 1e-5, 1e-5, "out");
+    expect_close(lse, want.lse, 1e-5, 1e-5, "lse");
+    GradCheck g;
+    g.inputs = {in.q, in.k, in.v};
+    g.names = {"q", "k", "v"};
+    g.forward = [=](const std::vector<Tensor>& x) {
+      Tensor o = Tensor::empty(x[0].shape()), l = lse_for(x[0]);
+      attention_forward(o, l, x[0], x[1], x[2], 0, scale, false);
+      return o;
+    };
+    g.backward = [=](const std::vector<Tensor>& x, const Tensor& dy, std::vector<Tensor>& grads) {
+      Tensor o = Tensor::empty(x[0].shape()), l = lse_for(x[0]);
+      attention_forward(o, l, x[0], x[1], x[2], 0, scale, false);
+      attention_backward(grads[0], grads[1], grads[2], dy, x[0], x[1], x[2], o, l, 0, scale, false);
+    };
+    g.max_checks_per_input = 150;
+    g.run();
+  }
+  Tensor out = Tensor::empty(random_inputs(cases[0], 1).q.shape()), lse = lse_for(out);
+  const Inputs in = random_inputs(cases[0], 1);
+  EXPECT_THROW(attention_forward(out, lse, in.q, in.k, in.v, 1, 1.0f, false), std::invalid_argument);
 }
 
 TEST(Attention, FirstRowCopiesTheFirstValue) {
