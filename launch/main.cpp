@@ -6,6 +6,7 @@
 #include "actors/roles.h"
 #include "launch/config.h"
 #include "launch/model_command.h"
+#include "launch/tokenizer_command.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
 #include "runtime/failure.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   // One line per group of subcommands; main asks each in turn.
   std::vector<launch::Runner> groups = {
       launch::add_model_commands(app),
+      launch::add_tokenizer_commands(app),
   };
 
   try {
