@@ -97,8 +97,9 @@ int encode(const Options& o) {
   std::cout.flush();
   if (o.stats) {
     std::cerr << "tokenizer encode: " << line_count << " lines, " << byte_count << " bytes, " << token_count
-              << " tokens in " << encode_s << " s: " << static_cast<std::int64_t>(token_count / std::max(encode_s, 1e-9))
-              << " tokens/s on " << omp_get_max_threads() << " threads (loading the tokenizer took " << load_s << " s)\n";
+              << " tokens in " << encode_s
+              << " s: " << static_cast<std::int64_t>(token_count / std::max(encode_s, 1e-9)) << " tokens/s on "
+              << omp_get_max_threads() << " threads (loading the tokenizer took " << load_s << " s)\n";
   }
   return 0;
 }
@@ -188,7 +189,8 @@ int train(const Options& o) {
 
 Runner add_tokenizer_commands(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  CLI::App* group = app.add_subcommand("tokenizer", "Byte-level BPE (Hugging Face tokenizer.json): encode, decode, train");
+  CLI::App* group =
+      app.add_subcommand("tokenizer", "Byte-level BPE (Hugging Face tokenizer.json): encode, decode, train");
   group->require_subcommand(1);
 
   CLI::App* enc = group->add_subcommand("encode", "Print one JSON array of token ids per line of text");

@@ -45,7 +45,8 @@ BpeModel::BpeModel(std::unordered_map<std::string, std::int32_t> vocab,
     auto it = vocab_.find(ByteLevel::char_of(static_cast<std::uint8_t>(b)));
     if (it == vocab_.end()) {
       throw std::invalid_argument("the vocab lacks the byte-level token \"" +
-                                  ByteLevel::char_of(static_cast<std::uint8_t>(b)) + "\" for byte " + std::to_string(b));
+                                  ByteLevel::char_of(static_cast<std::uint8_t>(b)) + "\" for byte " +
+                                  std::to_string(b));
     }
     byte_ids_[b] = it->second;
   }
@@ -78,7 +79,8 @@ void BpeModel::encode_word(std::string_view bytes, std::vector<std::int32_t>& ou
   const std::size_t first = out.size();
   merge_word(bytes, out);
   if (cache.words.size() >= WordCache::kMaxEntries) cache.words.clear();
-  cache.words.emplace(std::string(bytes), std::vector<std::int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
+  cache.words.emplace(std::string(bytes),
+                      std::vector<std::int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
 }
 
 void BpeModel::merge_word(std::string_view bytes, std::vector<std::int32_t>& out) const {
@@ -96,8 +98,8 @@ void BpeModel::merge_word(std::string_view bytes, std::vector<std::int32_t>& out
   const auto n = static_cast<std::int32_t>(bytes.size());
   std::vector<Symbol> symbols(static_cast<std::size_t>(n));
   for (std::int32_t i = 0; i < n; ++i) {
-    symbols[static_cast<std::size_t>(i)] = {byte_ids_[static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)])], i - 1,
-                                            i + 1 < n ? i + 1 : -1};
+    symbols[static_cast<std::size_t>(i)] = {byte_ids_[static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)])],
+                                            i - 1, i + 1 < n ? i + 1 : -1};
   }
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
   const auto offer = [&](std::int32_t pos) {

@@ -172,7 +172,8 @@ nlohmann::ordered_json BpeTrainer::train() const {
   Merger merger(std::move(words), std::move(freq));
   Pair pair;
   while (static_cast<std::int32_t>(tokens.size()) < model_size && merger.best(options_.min_frequency, pair)) {
-    const std::string joined = tokens[static_cast<std::size_t>(pair.first)] + tokens[static_cast<std::size_t>(pair.second)];
+    const std::string joined =
+        tokens[static_cast<std::size_t>(pair.first)] + tokens[static_cast<std::size_t>(pair.second)];
     auto [it, fresh] = id_of.emplace(joined, static_cast<std::int32_t>(tokens.size()));
     if (fresh) tokens.push_back(joined);
     merges.push_back(pair);
@@ -196,10 +197,8 @@ nlohmann::ordered_json BpeTrainer::train() const {
                      {"normalized", false},
                      {"special", true}});
   }
-  nlohmann::ordered_json split = {{"type", "Split"},
-                                  {"pattern", {{"Regex", kQwenPattern}}},
-                                  {"behavior", "Isolated"},
-                                  {"invert", false}};
+  nlohmann::ordered_json split = {
+      {"type", "Split"}, {"pattern", {{"Regex", kQwenPattern}}}, {"behavior", "Isolated"}, {"invert", false}};
   nlohmann::ordered_json j;
   j["version"] = "1.0";
   j["truncation"] = nullptr;

@@ -15,8 +15,7 @@ namespace {
 
 // Hugging Face's ByteLevel pre-tokenizer regex, used when the file has
 // ByteLevel with use_regex true instead of an explicit Split.
-constexpr const char* kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 const nlohmann::json* member(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return nullptr;
@@ -48,7 +47,8 @@ bool read_normalizer(const nlohmann::json* n) {
 }
 
 void check_byte_level(const nlohmann::json& p, const char* where) {
-  if (flag(p, "add_prefix_space")) throw std::invalid_argument(std::string(where) + " add_prefix_space true is not supported");
+  if (flag(p, "add_prefix_space"))
+    throw std::invalid_argument(std::string(where) + " add_prefix_space true is not supported");
 }
 
 // pre_tokenizer: Sequence[Split(Regex, Isolated), ByteLevel(use_regex false)],
@@ -85,7 +85,8 @@ std::string read_pre_tokenizer(const nlohmann::json* p) {
       if (flag(part, "invert")) throw std::invalid_argument("pre_tokenizer Split invert true is not supported");
     } else if (part_type == "ByteLevel") {
       check_byte_level(part, "pre_tokenizer ByteLevel");
-      if (flag(part, "use_regex")) throw std::invalid_argument("pre_tokenizer ByteLevel after a Split must have use_regex false");
+      if (flag(part, "use_regex"))
+        throw std::invalid_argument("pre_tokenizer ByteLevel after a Split must have use_regex false");
       byte_level = true;
     } else {
       throw std::invalid_argument("pre_tokenizer part \"" + part_type + "\" is not supported");
@@ -122,7 +123,8 @@ std::unique_ptr<BpeModel> read_model(const nlohmann::json* m) {
     }
   }
   const nlohmann::json* vocab_json = member(*m, "vocab");
-  if (vocab_json == nullptr || !vocab_json->is_object()) throw std::invalid_argument("model.vocab is missing or not an object");
+  if (vocab_json == nullptr || !vocab_json->is_object())
+    throw std::invalid_argument("model.vocab is missing or not an object");
   std::unordered_map<std::string, std::int32_t> vocab;
   vocab.reserve(vocab_json->size());
   for (const auto& [token, id] : vocab_json->items()) {
@@ -215,7 +217,8 @@ Tokenizer Tokenizer::from_json(const nlohmann::json& j, const std::string& sourc
   return t;
 }
 
-std::optional<std::pair<std::size_t, std::size_t>> Tokenizer::find_added(std::string_view text, std::size_t from) const {
+std::optional<std::pair<std::size_t, std::size_t>> Tokenizer::find_added(std::string_view text,
+                                                                         std::size_t from) const {
   for (std::size_t pos = from; pos < text.size(); ++pos) {
     if (!starts_added_[static_cast<std::uint8_t>(text[pos])]) continue;
     for (std::size_t k = 0; k < added_.size(); ++k) {  // longest first

