@@ -125,13 +125,14 @@ int decode(const Options& o) {
       bool list = j.is_array();
       for (const auto& v : j) {
         if (!list || !v.is_number_integer()) break;
-        const std::int64_t id = v.get<std::int64_t>();
-        if (id < 0 || id >= tokenizer.vocab_size()) {
+        const bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() < std::uint64_t(tokenizer.vocab_size())
+                                                     : v.get<std::int64_t>() >= 0;  // negative ones are signed
+        if (!in_range) {
           std::cout << out << std::flush;
-          throw std::invalid_argument(where + "token id " + std::to_string(id) + " is outside the vocabulary of " +
+          throw std::invalid_argument(where + "token id " + v.dump() + " is outside the vocabulary of " +
                                       std::to_string(tokenizer.vocab_size()));
         }
-        ids.push_back(static_cast<std::int32_t>(id));
+        ids.push_back(static_cast<std::int32_t>(v.get<std::int64_t>()));
       }
       if (!list || ids.size() != j.size()) {
         std::cout << out << std::flush;
@@ -178,7 +179,9 @@ int train(const Options& o) {
     f.flush();
     if (!f) throw std::invalid_argument(tmp + ": cannot write");
   }
-  std::filesystem::rename(tmp, o.out);
+  std::error_code error;
+  std::filesystem::rename(tmp, o.out, error);
+  if (error) throw std::invalid_argument(o.out + ": cannot write (" + error.message() + ")");
   const std::size_t merges = j["model"]["merges"].size();
   std::cout << "wrote " << o.out << ": " << j["model"]["vocab"].size() + o.special.size() << " ids (256 bytes, "
             << merges << " merges, " << o.special.size() << " special tokens) from " << line_count << " lines\n";
