@@ -3,9 +3,12 @@
 //   node bench/tokenizer_bench.mjs encode FILE IDS     @lenml/tokenizers on Qwen3:
 //       encodes every line, prints tokens/s (encoding only), writes the ids
 //       (one JSON array per line) to IDS
+//   node bench/tokenizer_bench.mjs encode-hf FILE IDS  the same with Hugging Face's
+//       tokenizers (Rust; encodeBatch, threads: RAYON_NUM_THREADS)
 // The packages come from tests/reference/node_modules (launch/install-deps.sh).
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,7 +44,11 @@ function generate(out, megabytes) {
     const text = Buffer.from([...token].map((c) => byteOf.get(c))).toString("utf8");
     if (/^ [^\s\ufffd]+$/u.test(text)) words.push(text);  // a space, then a word without spaces
   }
-  const corpus = readFileSync(join(root, "tests", "models", "fixtures", "tokenizer_corpus.txt"), "utf8").split("\n");
+  // Corpus lines, but none with U+0085 or U+FEFF, where JavaScript's \s (and
+  // so @lenml/tokenizers) differs from Hugging Face's: all ids must agree.
+  const corpus = readFileSync(join(root, "tests", "models", "fixtures", "tokenizer_corpus.txt"), "utf8")
+    .split("\n")
+    .filter((line) => !/[\u0085\ufeff]/u.test(line));
   const zipf = () => words[Math.min(words.length - 1, Math.floor(Math.exp(rand() * Math.log(words.length))) - 1)];
   const lines = [];
   let size = 0;
@@ -82,10 +89,29 @@ async function encode(file, idsOut) {
               `${Math.round(tokens / seconds)} tokens/s (Node ${process.version}, one thread)`);
 }
 
+async function encodeHf(file, idsOut) {
+  const { Tokenizer } = createRequire(join(modules, "x.js"))("tokenizers");
+  const tokenizer = Tokenizer.fromFile(qwenJson);
+  const lines = readFileSync(file, "utf8").split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const t0 = process.hrtime.bigint();
+  const ids = [];
+  for (let i = 0; i < lines.length; i += 4096) {  // blocks as newsrl encodes them
+    const encodings = await tokenizer.encodeBatch(lines.slice(i, i + 4096), { addSpecialTokens: false });
+    for (const e of encodings) ids.push(e.getIds());
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const tokens = ids.reduce((sum, x) => sum + x.length, 0);
+  writeFileSync(idsOut, ids.map((x) => JSON.stringify(x)).join("\n") + "\n");
+  console.log(`Hugging Face tokenizers encodeBatch: ${lines.length} lines, ${tokens} tokens in ${seconds.toFixed(3)} s: ` +
+              `${Math.round(tokens / seconds)} tokens/s (RAYON_NUM_THREADS=${process.env.RAYON_NUM_THREADS ?? "default"})`);
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if (mode === "gen") generate(args[0], Number(args[1] ?? 10));
 else if (mode === "encode") await encode(args[0], args[1]);
+else if (mode === "encode-hf") await encodeHf(args[0], args[1]);
 else {
-  console.error("usage: tokenizer_bench.mjs gen OUT MEGABYTES | encode FILE IDS");
+  console.error("usage: tokenizer_bench.mjs gen OUT MEGABYTES | encode FILE IDS | encode-hf FILE IDS");
   process.exit(2);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tokens per second of `newsrl tokenizer encode` (1 and 2 threads) beside
-# @lenml/tokenizers under Node.js (one thread), on the same ~10 MB of text
-# with Qwen3's tokenizer.json; then checks that both gave the same ids.
+# Hugging Face's tokenizers (Rust, through its Node bindings; 1 and 2
+# threads) and @lenml/tokenizers (JavaScript, one thread), on the same ~10 MB
+# of text with Qwen3's tokenizer.json; then checks that all gave the same ids.
 #   bench/tokenizer_bench.sh [MEGABYTES]        (after launch/build.sh ci)
 # Times cover encoding only: not loading the tokenizer, reading or printing.
 set -euo pipefail
@@ -20,10 +21,17 @@ for threads in 1 2; do
     >"$tmp/newsrl.jsonl" 2>"$tmp/stats"
   echo "newsrl $(cat "$tmp/stats")"
 done
+for threads in 1 2; do
+  RAYON_NUM_THREADS=$threads node bench/tokenizer_bench.mjs encode-hf "$tmp/text.txt" "$tmp/hf.jsonl"
+done
 node bench/tokenizer_bench.mjs encode "$tmp/text.txt" "$tmp/node.jsonl"
-if cmp -s "$tmp/newsrl.jsonl" "$tmp/node.jsonl"; then
-  echo "ids: identical ($(wc -l <"$tmp/node.jsonl") lines)"
-else
-  echo "ids: DIFFERENT, first difference:" && diff "$tmp/newsrl.jsonl" "$tmp/node.jsonl" | head -4
-  exit 1
-fi
+status=0
+for reference in hf node; do
+  if cmp -s "$tmp/newsrl.jsonl" "$tmp/$reference.jsonl"; then
+    echo "ids: newsrl and $reference identical ($(wc -l <"$tmp/$reference.jsonl") lines)"
+  else
+    echo "ids: newsrl and $reference DIFFER, first difference:" && diff "$tmp/newsrl.jsonl" "$tmp/$reference.jsonl" | head -4
+    status=1
+  fi
+done
+exit $status
