@@ -3,23 +3,26 @@
 // code points from U+0100 upwards, in byte order.
 #include "models/byte_level.h"
 
-#include <vector>
-
 #include "models/unicode_text.h"
 
 namespace newsrl::models {
 
 namespace {
 
+// The alphabet ends at U+0143 (0x100 + the 68 bytes that do not stand for themselves).
+constexpr char32_t kAlphabetEnd = 0x144;
+
 struct Table {
   std::array<std::string, 256> chars;
-  std::array<char32_t, 256> code_points{};
+  std::array<std::int16_t, kAlphabetEnd> byte_of;  // -1: not in the alphabet
   Table() {
+    byte_of.fill(-1);
     char32_t next = 0x100;
     for (int b = 0; b < 256; ++b) {
       const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      code_points[b] = printable ? static_cast<char32_t>(b) : next++;
-      chars[b] = utf8_of(code_points[b]);
+      const char32_t cp = printable ? static_cast<char32_t>(b) : next++;
+      chars[b] = utf8_of(cp);
+      byte_of[cp] = static_cast<std::int16_t>(b);
     }
   }
 };
@@ -34,15 +37,8 @@ const Table& table() {
 const std::string& ByteLevel::char_of(std::uint8_t b) { return table().chars[b]; }
 
 std::optional<std::uint8_t> ByteLevel::byte_of(char32_t cp) {
-  if (cp < 0x100) {
-    const bool printable = (cp >= 0x21 && cp <= 0x7E) || (cp >= 0xA1 && cp <= 0xAC) || (cp >= 0xAE && cp <= 0xFF);
-    if (printable) return static_cast<std::uint8_t>(cp);
-    return std::nullopt;
-  }
-  for (int b = 0; b < 256; ++b) {
-    if (table().code_points[b] == cp) return static_cast<std::uint8_t>(b);
-  }
-  return std::nullopt;
+  if (cp >= kAlphabetEnd || table().byte_of[cp] < 0) return std::nullopt;
+  return static_cast<std::uint8_t>(table().byte_of[cp]);
 }
 
 std::string ByteLevel::encode(std::string_view bytes) {
