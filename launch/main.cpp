@@ -8,6 +8,7 @@
 #include "launch/config.h"
 #include "launch/model_command.h"
 #include "launch/threads.h"
+#include "launch/tokenizer_command.h"
 #include "launch/train_command.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
       launch::add_model_commands(app),
       launch::add_train_commands(app, kVersion),
       launch::add_ckpt_commands(app),
+      launch::add_tokenizer_commands(app),
   };
 
   try {
