@@ -25,3 +25,9 @@ cmake --build build-kernels -j 16 2>&1 | tail -3
 # The CUDA checks, and the CPU kernel tests where GoogleTest is there.
 ctest --test-dir build-kernels --output-on-failure 2>&1 | tee "$out/ctest.log"
 build-kernels/bin/nccl_collectives_check | tee "$out/nccl_check.log"
+# Hugging Face interop against transformers itself, where it is installed.
+if python3 -c 'import transformers' 2>/dev/null; then
+  python3 tests/reference/hf_transformers_check.py "$out" | tee "$out/hf_check.log"
+else
+  echo "transformers not installed: skipping tests/reference/hf_transformers_check.py"
+fi
