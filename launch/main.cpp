@@ -5,6 +5,7 @@
 #include "actors/doctor.h"
 #include "actors/roles.h"
 #include "launch/config.h"
+#include "launch/data_command.h"
 #include "launch/model_command.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   // One line per group of subcommands; main asks each in turn.
   std::vector<launch::Runner> groups = {
       launch::add_model_commands(app),
+      launch::add_data_commands(app),
   };
 
   try {
