@@ -6,6 +6,8 @@
 #include "actors/roles.h"
 #include "launch/config.h"
 #include "launch/data_command.h"
+#include "launch/eval_command.h"
+#include "launch/index_command.h"
 #include "launch/model_command.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
   std::vector<launch::Runner> groups = {
       launch::add_model_commands(app),
       launch::add_data_commands(app),
+      launch::add_index_commands(app),
+      launch::add_eval_commands(app),
   };
 
   try {

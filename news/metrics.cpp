@@ -65,8 +65,8 @@ MetricSums zero_sums(std::size_t cutoffs) {
   return s;
 }
 
-nlohmann::json means(const MetricSums& s, const std::vector<int>& cutoffs) {
-  nlohmann::json j = nlohmann::json::object();
+nlohmann::ordered_json means(const MetricSums& s, const std::vector<int>& cutoffs) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["users"] = s.users;
   const double n = s.users > 0 ? static_cast<double>(s.users) : 1.0;
   for (std::size_t c = 0; c < cutoffs.size(); ++c) j["recall@" + std::to_string(cutoffs[c])] = s.recall[c] / n;
@@ -169,9 +169,9 @@ EvalReport evaluate(const std::vector<UserTruth>& truth,
   return report;
 }
 
-nlohmann::json EvalReport::to_json() const {
-  nlohmann::json j = means(all, cutoffs);
-  nlohmann::json out = nlohmann::json::object();
+nlohmann::ordered_json EvalReport::to_json() const {
+  const nlohmann::ordered_json j = means(all, cutoffs);
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
   out["users"] = all.users;
   out["excluded_no_truth"] = excluded_no_truth;
   out["without_ranking"] = without_ranking;
@@ -179,7 +179,7 @@ nlohmann::json EvalReport::to_json() const {
     if (key != "users") out[key] = value;
   }
   if (!segments.empty()) {
-    nlohmann::json s = nlohmann::json::object();
+    nlohmann::ordered_json s = nlohmann::ordered_json::object();
     for (const auto& [name, sums] : segments) s[name] = means(sums, cutoffs);
     out["segments"] = s;
   }
@@ -196,7 +196,7 @@ std::string EvalReport::to_table() const {
   for (const std::string& c : columns) out << std::setw(11) << c;
   out << "\n";
   auto row = [&](const std::string& name, const MetricSums& sums) {
-    const nlohmann::json m = means(sums, cutoffs);
+    const nlohmann::ordered_json m = means(sums, cutoffs);
     out << std::left << std::setw(8) << name << std::right << std::setw(10) << sums.users << std::fixed
         << std::setprecision(4);
     for (const std::string& c : columns) out << std::setw(11) << m[c].get<double>();

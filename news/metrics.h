@@ -38,7 +38,7 @@ struct EvalReport {
   std::map<std::string, MetricSums> segments;  // "cold", "warm" when segments were given
 
   // {"users":…,"excluded_no_truth":…,"recall@5":…,…,"mrr":…,"segments":{…}}
-  nlohmann::json to_json() const;
+  nlohmann::ordered_json to_json() const;  // keys in the order above
   // A readable table: one row per group (all, cold, warm), one column per metric.
   std::string to_table() const;
 };

@@ -74,6 +74,14 @@ NewsIndex NewsIndex::build(std::vector<IndexedArticle> articles, const std::map<
 
   NewsIndex out;
   out.embedder_ = std::make_unique<LsaEmbedder>(LsaEmbedder::fit(corpus, lsa));
+  if (!options.only_window.empty()) {
+    const auto only = windows.find(options.only_window);
+    if (only == windows.end()) throw std::invalid_argument("index: no window \"" + options.only_window + "\" to restrict to");
+    std::erase_if(articles, [&](const IndexedArticle& a) { return !only->second.contains(a.published); });
+    if (articles.empty()) throw std::invalid_argument("index: no article was published in the " + options.only_window + " window");
+    texts.clear();
+    for (const IndexedArticle& a : articles) texts.push_back(a.text);
+  }
   const std::vector<float> vectors = out.embedder_->embed(texts);
   const int dim = out.embedder_->dim();
   out.articles_ = std::move(articles);

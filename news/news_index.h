@@ -38,6 +38,7 @@ struct IndexBuildOptions {
   std::int64_t flat_max = 100000;     // auto: exact search up to this many articles per window, IVF above
   LsaOptions embedder;                // fitted on the articles of the training window
   std::uint64_t seed = 0;             // IVF k-means and the embedder's random projection
+  std::string only_window;            // non-empty: index only this window's articles (the fit still uses train)
 };
 
 struct IndexHit {
@@ -53,8 +54,8 @@ class NewsIndex {
   NewsIndex& operator=(NewsIndex&&) noexcept;
 
   // Fits the embedder on the articles published in windows["train"], embeds
-  // every article, and builds one FAISS index for "all" and one per named
-  // window that holds at least one article.
+  // every article (or only those of options.only_window), and builds one FAISS
+  // index for "all" and one per named window that holds at least one of them.
   static NewsIndex build(std::vector<IndexedArticle> articles, const std::map<std::string, TimeWindow>& windows,
                          const IndexBuildOptions& options);
   void save(const std::string& dir) const;

@@ -75,7 +75,7 @@ TEST(Metrics, EvaluateAveragesExcludesAndScoresMissingRankingsAsZero) {
   EXPECT_EQ(r.all.users, 3);             // u1, u2, u4
   EXPECT_EQ(r.excluded_no_truth, 3);     // u3 (empty truth), u5 (ranking only), u6 (users file only)
   EXPECT_EQ(r.without_ranking, 1);       // u4 scores zeros
-  const nlohmann::json j = r.to_json();
+  const nlohmann::ordered_json j = r.to_json();
   // recall@2: u1 1, u2 1/2 (C at rank 2), u4 0.
   EXPECT_NEAR(j["recall@2"].get<double>(), (1.0 + 0.5 + 0.0) / 3, 1e-12);
   EXPECT_NEAR(j["mrr"].get<double>(), (1.0 + 0.5 + 0.0) / 3, 1e-12);

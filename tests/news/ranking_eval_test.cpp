@@ -35,7 +35,7 @@ TEST(RankingEval, MatchesThePythonReference) {
   const UserSegments segments = read_segments(kDir + "users.jsonl");
   const EvalReport report =
       evaluate_rankings(read_rankings(kDir + "rankings.jsonl"), read_truth(kDir + "truth.jsonl"), cutoffs, &segments);
-  const nlohmann::json got = report.to_json();
+  const nlohmann::json got = nlohmann::json::parse(report.to_json().dump());
   expect_same(fixture["expected"], got, "");
   EXPECT_GT(got["users"].get<int>(), 100);  // the fixture is not trivially small
   EXPECT_GT(got["recall@10"].get<double>(), 0.0);
