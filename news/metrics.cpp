@@ -20,12 +20,30 @@ std::vector<std::string_view> sorted_distinct(const std::vector<std::string_view
   return out;
 }
 
+// Ids mostly differ in their last characters: look there before a full compare.
+bool same_id(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a.back() == b.back() && a == b));
+}
+
 bool contains(const std::vector<std::string_view>& sorted, std::string_view id) {
+  if (sorted.size() <= 16) {  // a user's few clicks: a scan beats a binary search
+    for (std::string_view x : sorted) {
+      if (same_id(x, id)) return true;
+    }
+    return false;
+  }
   return std::binary_search(sorted.begin(), sorted.end(), id);
 }
 
-// 1 / log2(rank + 1) for a 1-based rank.
-double discount(std::size_t rank) { return 1.0 / std::log2(static_cast<double>(rank) + 1.0); }
+// 1 / log2(rank + 1) for a 1-based rank; the first ranks from a table.
+double discount(std::size_t rank) {
+  static const std::vector<double> table = [] {
+    std::vector<double> t(257);
+    for (std::size_t r = 1; r < t.size(); ++r) t[r] = 1.0 / std::log2(static_cast<double>(r) + 1.0);
+    return t;
+  }();
+  return rank < table.size() ? table[rank] : 1.0 / std::log2(static_cast<double>(rank) + 1.0);
+}
 
 double recall_sorted(const std::vector<std::string_view>& ranked, const std::vector<std::string_view>& rel, int k) {
   const std::size_t n = std::min(ranked.size(), static_cast<std::size_t>(k));
@@ -82,7 +100,14 @@ std::vector<std::string_view> first_occurrences(const std::vector<std::string>& 
   out.reserve(ranked.size());
   if (ranked.size() <= 32) {  // short lists: a linear scan beats hashing
     for (const std::string& id : ranked) {
-      if (std::find(out.begin(), out.end(), std::string_view(id)) == out.end()) out.emplace_back(id);
+      bool seen = false;
+      for (std::string_view x : out) {
+        if (same_id(x, id)) {
+          seen = true;
+          break;
+        }
+      }
+      if (!seen) out.emplace_back(id);
     }
     return out;
   }
@@ -119,8 +144,9 @@ EvalReport evaluate(const std::vector<UserTruth>& truth,
   report.all = zero_sums(cutoffs.size());
 
   std::unordered_set<std::string_view> with_clicks, without_clicks;
-  with_clicks.reserve(truth.size() * 2);
+  with_clicks.reserve(truth.size());
   std::vector<std::string_view> rel;
+  std::vector<double> recall(cutoffs.size()), ndcg(cutoffs.size());
   const std::vector<std::string> empty;
   for (const UserTruth& t : truth) {
     if (t.items.empty()) {
@@ -129,27 +155,35 @@ EvalReport evaluate(const std::vector<UserTruth>& truth,
     }
     if (!with_clicks.insert(t.user).second) throw std::invalid_argument("metrics: user " + t.user + " appears twice in the truth");
     rel.assign(t.items.begin(), t.items.end());
-    rel = sorted_distinct(rel);
+    std::sort(rel.begin(), rel.end());
+    rel.erase(std::unique(rel.begin(), rel.end()), rel.end());
 
     const auto r = rankings.find(t.user);
     if (r == rankings.end()) ++report.without_ranking;
     const std::vector<std::string_view> ranked = first_occurrences(r == rankings.end() ? empty : r->second);
 
+    // One user's scores, computed once and added to the overall and the segment sums.
+    for (std::size_t c = 0; c < cutoffs.size(); ++c) {
+      recall[c] = recall_sorted(ranked, rel, cutoffs[c]);
+      ndcg[c] = ndcg_sorted(ranked, rel, cutoffs[c]);
+    }
+    const double rr = rr_sorted(ranked, rel);
     MetricSums* seg = nullptr;
     if (!segment_of.empty()) {
       const auto s = segment_of.find(t.user);
       if (s == segment_of.end()) throw std::invalid_argument("metrics: no segment for user " + t.user);
-      auto [it, fresh] = report.segments.try_emplace(s->second, zero_sums(cutoffs.size()));
+      auto it = report.segments.find(s->second);
+      if (it == report.segments.end()) it = report.segments.emplace(s->second, zero_sums(cutoffs.size())).first;
       seg = &it->second;
     }
     for (MetricSums* sums : {&report.all, seg}) {
       if (sums == nullptr) continue;
       ++sums->users;
       for (std::size_t c = 0; c < cutoffs.size(); ++c) {
-        sums->recall[c] += recall_sorted(ranked, rel, cutoffs[c]);
-        sums->ndcg[c] += ndcg_sorted(ranked, rel, cutoffs[c]);
+        sums->recall[c] += recall[c];
+        sums->ndcg[c] += ndcg[c];
       }
-      sums->mrr += rr_sorted(ranked, rel);
+      sums->mrr += rr;
     }
   }
   // Users seen anywhere without future clicks, each counted once.

@@ -1,6 +1,8 @@
 // Rankings JSONL reader and writer (news/rankings.h).
 #include "news/rankings.h"
 
+#include "news/fast_jsonl.h"
+
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -9,44 +11,32 @@
 namespace newsrl::news {
 
 std::unordered_map<std::string, std::vector<std::string>> read_rankings(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot read the rankings file");
   std::unordered_map<std::string, std::vector<std::string>> out;
-  std::unordered_map<std::string, std::size_t> first_line;
-  std::string line;
-  std::size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error&) {
-      throw std::invalid_argument(where + "not valid JSON");
-    }
-    if (!j.is_object()) throw std::invalid_argument(where + "want an object {\"user\":…,\"items\":[…]}");
-    const auto user = j.find("user");
-    if (user == j.end() || !user->is_string() || user->get_ref<const std::string&>().empty()) {
-      throw std::invalid_argument(where + "\"user\" must be a non-empty string");
-    }
-    const auto items = j.find("items");
-    if (items == j.end() || !items->is_array()) throw std::invalid_argument(where + "\"items\" must be a list of article ids");
+  for_each_jsonl_object(path, "rankings", [&](simdjson::ondemand::object& object, const JsonlPlace& place) {
+    std::string_view user;
     std::vector<std::string> ids;
-    ids.reserve(items->size());
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      const auto& v = (*items)[i];
-      if (!v.is_string()) throw std::invalid_argument(where + "\"items\"[" + std::to_string(i) + "] is not a string");
-      ids.push_back(v.get<std::string>());
+    bool have_user = false, have_items = false;
+    for (auto field : object) {
+      const std::string_view key = field.unescaped_key();
+      if (key == "user") {
+        user = json_string(field.value(), place, "\"user\"");
+        have_user = true;
+      } else if (key == "items") {
+        simdjson::ondemand::array items;
+        if (field.value().get_array().get(items) != simdjson::SUCCESS) {
+          throw std::invalid_argument(place.str() + "\"items\" must be a list of article ids");
+        }
+        ids.reserve(items.count_elements());
+        for (auto item : items) ids.emplace_back(json_string(item.value(), place, "every item of \"items\""));
+        have_items = true;
+      }
     }
-    const std::string& name = user->get_ref<const std::string&>();
-    const auto [at, fresh] = first_line.try_emplace(name, number);
-    if (!fresh) {
-      throw std::invalid_argument(where + "user " + name + " is ranked twice (first at line " + std::to_string(at->second) + ")");
+    if (!have_user || user.empty()) throw std::invalid_argument(place.str() + "\"user\" must be a non-empty string");
+    if (!have_items) throw std::invalid_argument(place.str() + "\"items\" must be a list of article ids");
+    if (!out.try_emplace(std::string(user), std::move(ids)).second) {
+      throw std::invalid_argument(place.str() + "user " + std::string(user) + " is ranked a second time");
     }
-    out.emplace(name, std::move(ids));
-  }
-  if (in.bad()) throw std::invalid_argument(path + ": read error");
+  });
   return out;
 }
 
