@@ -13,6 +13,7 @@
 
 #include "launch/config.h"
 #include "news/dataset_check.h"
+#include "news/mind_import.h"
 #include "news/world.h"
 
 namespace newsrl::launch {
@@ -160,6 +161,45 @@ int world(const WorldOptions& o) {
   return 0;
 }
 
+// ---- newsrl import-mind -------------------------------------------------------------
+
+struct MindOptions {
+  news::MindImportOptions import;
+  bool salt_given = false;
+};
+
+int import_mind(const MindOptions& m) {
+  if (!m.salt_given) {
+    std::cerr << "import-mind: using the default salt; pass --salt with a secret for real user ids\n";
+  }
+  const news::MindImportReport r = news::import_mind(m.import);
+  for (const news::DataIssue& issue : r.bad_rows_shown) std::cerr << issue.str() << "\n";
+  if (r.bad_rows > static_cast<std::int64_t>(r.bad_rows_shown.size())) {
+    std::cerr << "... and " << r.bad_rows - static_cast<std::int64_t>(r.bad_rows_shown.size()) << " more\n";
+  }
+  if (!r.written) {
+    std::cerr << "import-mind: " << r.bad_rows
+              << " malformed rows; nothing written (--skip-bad-rows imports the rest)\n";
+    return 1;
+  }
+  std::cout << "wrote " << m.import.out_dir << ": " << r.users << " users, " << r.history_clicks + r.train_clicks
+            << " news events (" << r.history_clicks << " from histories), " << r.truth_users << " test users with "
+            << r.truth_items << " clicks; train " << news::format_time(r.split.train.start) << " .. "
+            << news::format_time(r.split.train.end) << ", test .. " << news::format_time(r.split.test.end) << "\n";
+  if (r.test_clicks_on_older_news > 0) {
+    std::cout << "  " << r.test_clicks_on_older_news
+              << " test-window clicks on articles first seen before the test window left out of truth.jsonl\n";
+  }
+  if (r.missing_ids > 0) {
+    std::cout << "  " << r.missing_ids << " news ids missing from " << m.import.news_tsv << " (used "
+              << r.missing_id_uses << " times, skipped), e.g.";
+    for (const std::string& id : r.missing_examples) std::cout << " " << id;
+    std::cout << "\n";
+  }
+  if (r.bad_rows > 0) std::cout << "  " << r.bad_rows << " malformed rows skipped\n";
+  return 0;
+}
+
 }  // namespace
 
 Runner add_data_commands(CLI::App& app) {
@@ -193,8 +233,32 @@ Runner add_data_commands(CLI::App& app) {
       ->check(CLI::ExistingFile);
   world_cmd->add_flag("--quiet", w->quiet, "No progress line");
 
+  auto mind = std::make_shared<MindOptions>();
+  CLI::App* mind_cmd = app.add_subcommand(
+      "import-mind",
+      "Import MIND (Microsoft News Dataset) news.tsv and behaviors.tsv into a dataset folder: history and clicked "
+      "impressions become news events, the last --test-days become the test window (truth.jsonl), user ids are "
+      "hashed with a salted keyed hash. See docs/data-format.md");
+  mind_cmd->add_option("--news", mind->import.news_tsv, "MIND news.tsv")->required()->check(CLI::ExistingFile);
+  mind_cmd->add_option("--behaviors", mind->import.behaviors_tsv, "MIND behaviors.tsv")
+      ->required()
+      ->check(CLI::ExistingFile);
+  mind_cmd->add_option("--out", mind->import.out_dir, "Output dataset folder (created)")->required();
+  mind_cmd->add_option("--test-days", mind->import.test_days, "The last days of impressions that form the test window")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{365}));
+  mind_cmd->add_option("--history-days", mind->import.history_days,
+                       "The train window starts this many days before the first impression (history clicks lie there)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3650}));
+  mind_cmd->add_option("--salt", mind->import.salt, "Secret salt of the user-id hash (default: a fixed public one)")
+      ->each([mind](const std::string&) { mind->salt_given = true; });
+  mind_cmd->add_flag("--skip-bad-rows", mind->import.skip_bad_rows,
+                     "Skip malformed rows (listed and counted) instead of writing nothing");
+  mind_cmd->add_option("--max-errors", mind->import.max_shown, "List at most this many malformed rows")
+      ->check(CLI::Range(0, 1000000));
+
   return [=]() -> std::optional<int> {
     if (*check_cmd) return data_check(*check);
+    if (*mind_cmd) return import_mind(*mind);
     if (*world_cmd) return world(*w);
     return std::nullopt;
   };

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "news/jsonl.h"
 #include "news/rng.h"
 #include "news/user_hash.h"
 #include "news/world_text.h"
@@ -21,46 +22,6 @@ namespace {
 
 constexpr std::int64_t kDay = 86400;
 constexpr std::size_t kChunkUsers = 2048;
-
-// ---- output files: written under a temporary name, renamed when complete -------------
-
-class OutFile {
- public:
-  explicit OutFile(std::filesystem::path path) : path_(std::move(path)), tmp_(path_.string() + ".tmp") {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) throw std::invalid_argument(tmp_ + ": cannot write (" + std::strerror(errno) + ")");
-    std::setvbuf(file_, nullptr, _IOFBF, std::size_t{1} << 20);
-  }
-  ~OutFile() {
-    if (file_) {
-      std::fclose(file_);
-      std::remove(tmp_.c_str());
-    }
-  }
-  OutFile(const OutFile&) = delete;
-  OutFile& operator=(const OutFile&) = delete;
-  void line(const std::string& text) {
-    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fputc('\n', file_) == EOF)
-      throw std::invalid_argument(tmp_ + ": write failed (" + std::strerror(errno) + ")");
-  }
-  void text(const std::string& t) {
-    if (std::fwrite(t.data(), 1, t.size(), file_) != t.size())
-      throw std::invalid_argument(tmp_ + ": write failed (" + std::strerror(errno) + ")");
-  }
-  void commit() {
-    const int closed = std::fclose(file_);
-    file_ = nullptr;
-    if (closed != 0) throw std::invalid_argument(tmp_ + ": write failed (" + std::strerror(errno) + ")");
-    std::error_code ec;
-    std::filesystem::rename(tmp_, path_, ec);
-    if (ec) throw std::invalid_argument(path_.string() + ": cannot rename into place (" + ec.message() + ")");
-  }
-
- private:
-  std::filesystem::path path_;
-  std::string tmp_;
-  std::FILE* file_ = nullptr;
-};
 
 // ---- time of day: people read more in the evening than at night ------------------------
 
@@ -428,7 +389,7 @@ WorldStats generate_world(const WorldConfig& config, const Taxonomy& taxonomy, c
   using Item = std::pair<std::int64_t, std::pair<double, std::uint32_t>>;
   std::vector<std::vector<Item>> train_items(taxonomy.subtopics.size()), test_items(taxonomy.subtopics.size());
   std::vector<Item> all_train, all_test;
-  OutFile news_file(fs::path(out_dir) / kNewsFile);
+  AtomicFileWriter news_file((fs::path(out_dir) / kNewsFile).string());
   for (std::int64_t j = 0; j < config.news; ++j) {
     Rng rng(config.seed, "article", static_cast<std::uint64_t>(j));
     auto c = static_cast<std::size_t>(std::lower_bound(category_cdf.begin(), category_cdf.end(), rng.uniform()) -
@@ -469,8 +430,8 @@ WorldStats generate_world(const WorldConfig& config, const Taxonomy& taxonomy, c
 
   // Users, a chunk at a time: generated in parallel, written in order.
   const UserMaker maker(config, taxonomy, art, split);
-  OutFile users_file(fs::path(out_dir) / kUsersFile), truth_file(fs::path(out_dir) / kTruthFile),
-      interests_file(fs::path(out_dir) / kInterestsFile);
+  const auto path = [&](const char* name) { return (fs::path(out_dir) / name).string(); };
+  AtomicFileWriter users_file(path(kUsersFile)), truth_file(path(kTruthFile)), interests_file(path(kInterestsFile));
   std::vector<UserOutput> chunk(kChunkUsers);
   for (std::int64_t first = 0; first < config.users; first += static_cast<std::int64_t>(kChunkUsers)) {
     const std::int64_t n = std::min<std::int64_t>(static_cast<std::int64_t>(kChunkUsers), config.users - first);
@@ -510,7 +471,7 @@ WorldStats generate_world(const WorldConfig& config, const Taxonomy& taxonomy, c
   truth_file.commit();
   interests_file.commit();
 
-  OutFile split_file(fs::path(out_dir) / kSplitFile);
+  AtomicFileWriter split_file((fs::path(out_dir) / kSplitFile).string());
   split_file.text(to_json_text(split));
   split_file.commit();
 
@@ -541,7 +502,7 @@ WorldStats generate_world(const WorldConfig& config, const Taxonomy& taxonomy, c
     j["events"][std::string(domain_name(static_cast<Domain>(d)))] = {
         {"total", stats.events[d]}, {"per_user", per_user(stats.events[d])}, {"max_per_user", stats.max_events[d]}};
   }
-  OutFile stats_file(fs::path(out_dir) / kStatsFile);
+  AtomicFileWriter stats_file((fs::path(out_dir) / kStatsFile).string());
   stats_file.text(j.dump(2) + "\n");
   stats_file.commit();
   return stats;
