@@ -1,6 +1,7 @@
 #include "news/jsonl.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -69,6 +70,37 @@ JsonlReader::Status JsonlReader::next(std::string& line) {
       return oversized ? Status::oversized : Status::line;
     }
   }
+}
+
+AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path), tmp_(path + ".tmp") {
+  file_ = std::fopen(tmp_.c_str(), "wb");
+  if (!file_) throw std::invalid_argument(tmp_ + ": cannot write (" + std::strerror(errno) + ")");
+  std::setvbuf(file_, nullptr, _IOFBF, std::size_t{1} << 20);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (file_) {
+    std::fclose(file_);
+    std::remove(tmp_.c_str());
+  }
+}
+
+void AtomicFileWriter::text(std::string_view t) {
+  if (std::fwrite(t.data(), 1, t.size(), file_) != t.size())
+    throw std::invalid_argument(tmp_ + ": write failed (" + std::strerror(errno) + ")");
+}
+
+void AtomicFileWriter::line(std::string_view t) {
+  text(t);
+  if (std::fputc('\n', file_) == EOF) throw std::invalid_argument(tmp_ + ": write failed (" + std::strerror(errno) + ")");
+}
+
+void AtomicFileWriter::commit() {
+  const int closed = std::fclose(file_);
+  file_ = nullptr;
+  if (closed != 0) throw std::invalid_argument(tmp_ + ": write failed (" + std::strerror(errno) + ")");
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+    throw std::invalid_argument(path_ + ": cannot rename into place (" + std::strerror(errno) + ")");
 }
 
 void append_json_string(std::string& out, std::string_view text) {

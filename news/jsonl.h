@@ -1,6 +1,7 @@
 // JSONL I/O: a line reader that never holds a line longer than its limit
-// (an oversized line is reported and skipped), and a fast writer of JSON
-// strings for the generators, which write millions of lines.
+// (an oversized line is reported and skipped), a writer that replaces its
+// file only when complete, and a fast writer of JSON strings for the
+// generators, which write millions of lines.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,24 @@ class JsonlReader {
   std::vector<char> buffer_;
   std::size_t begin_ = 0, end_ = 0;
   std::int64_t line_number_ = 0;
+};
+
+// A file written under PATH.tmp and renamed to PATH by commit(), so that an
+// interrupted writer never leaves a half file where a whole one was.
+// Destroyed without commit(), it removes the temporary file.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(const std::string& path);  // throws std::invalid_argument when it cannot write
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  void line(std::string_view text);  // text and "\n"
+  void text(std::string_view text);
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* file_ = nullptr;
 };
 
 // Appends `text` as a JSON string literal (quotes included), escaping what JSON requires.

@@ -269,3 +269,62 @@ TEST_F(SchemaTest, SplitFileIsChecked) {
 
 }  // namespace
 }  // namespace newsrl::news
+
+namespace newsrl::news {
+namespace {
+
+// Garbage of every kind must come back as problems, never as a crash or a
+// different exception: random bytes, truncated records, deep nesting, wrong types.
+TEST_F(SchemaTest, ReadersSurviveGarbage) {
+  const std::string valid_user =
+      R"({"user":"u0000000000000001","events":[{"domain":"search","time":"2026-10-05T14:03:00Z","text":"q","keep":true}]})";
+  std::string text;
+  std::uint64_t state = 12345;
+  auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (int i = 0; i < 300; ++i) {
+    switch (i % 6) {
+      case 0: {  // random bytes, newlines removed
+        std::string junk(static_cast<std::size_t>(next() % 200), ' ');
+        for (char& c : junk) c = static_cast<char>(next() >> 56);
+        for (char& c : junk) c = c == '\n' ? ' ' : c;
+        text += junk;
+        break;
+      }
+      case 1: text += valid_user.substr(0, static_cast<std::size_t>(next() % valid_user.size())); break;
+      case 2: text += i == 2 ? std::string(100000, '[') + std::string(100000, ']') : "[[[{\"user\":"; break;
+      case 3: text += R"({"user":"u0000000000000001","events":[{"domain":"news","time":12,"news":["N1"]}]})"; break;
+      case 4: text += R"({"user":null,"events":{}})"; break;
+      default: text += R"({"user":"u0000000000000001","events":[[],null,{"domain":"browse","time":"2026-10-05T14:03:00Z","title":7}]})";
+    }
+    text += "\n";
+  }
+  const std::string path = write("garbage.jsonl", text);
+  for (int kind = 0; kind < 3; ++kind) {
+    std::int64_t issues = 0;
+    auto sink = [&](const DataIssue&) { ++issues; };
+    try {
+      if (kind == 0) {
+        UsersReader r(path, sink);
+        User u;
+        while (r.next(u)) {
+        }
+      } else if (kind == 1) {
+        NewsReader r(path, sink);
+        Article a;
+        while (r.next(a)) {
+        }
+      } else {
+        TruthReader r(path, sink);
+        Truth t;
+        while (r.next(t)) {
+        }
+      }
+    } catch (const std::exception& e) {
+      FAIL() << "reader " << kind << " threw: " << e.what();
+    }
+    EXPECT_EQ(issues, 300) << "reader " << kind;
+  }
+}
+
+}  // namespace
+}  // namespace newsrl::news
