@@ -67,6 +67,11 @@ has "table" "users without future clicks excluded"
 # Reproducible: the same world, seed and method give the same bytes.
 check "index build again" 0 "$bin" index build --world "$tmp/w" --out "$tmp/idx2" --dim 32 --seed 1
 cmp -s "$tmp/idx/index-all.faiss" "$tmp/idx2/index-all.faiss" || fail "index build is not reproducible"
+if command -v h5diff >/dev/null; then  # same numbers (HDF5 stores object times, so not the same bytes)
+  h5diff "$tmp/idx/embedder.h5" "$tmp/idx2/embedder.h5" >/dev/null || fail "the fitted embedder is not reproducible"
+fi
+check "index build hnsw again" 0 "$bin" index build --world "$tmp/w" --out "$tmp/idx_hnsw2" --kind hnsw --window test --dim 32 --seed 1
+cmp -s "$tmp/idx_hnsw/index-test.faiss" "$tmp/idx_hnsw2/index-test.faiss" || fail "the HNSW index is not reproducible"
 check "recent-searches again" 0 "$bin" eval heuristic --world "$tmp/w" --index "$tmp/idx2" --method recent-searches --k 5,10 --json --out "$tmp/recent2.jsonl"
 cmp -s "$tmp/recent.jsonl" "$tmp/recent2.jsonl" || fail "recent-searches rankings are not reproducible"
 [ "$out" = "$recent_json" ] || fail "recent-searches metrics are not reproducible"
