@@ -144,7 +144,6 @@ std::vector<Ranking> recent_search_rankings(const HeuristicInput& input, const N
     queries.insert(queries.end(), input.recent_searches[u].begin(), input.recent_searches[u].end());
   }
   first_query[input.users.size()] = queries.size();
-  const int dim = index.embedder().dim();
   std::vector<std::vector<std::string>> results(queries.size());
   for (std::size_t begin = 0; begin < queries.size(); begin += kQueryBatch) {
     const std::size_t end = std::min(queries.size(), begin + kQueryBatch);
@@ -153,9 +152,6 @@ std::vector<Ranking> recent_search_rankings(const HeuristicInput& input, const N
     const std::vector<float> vectors = index.embedder().embed(batch);
     const auto hits = index.search_vectors(vectors, length, window);
     for (std::size_t q = 0; q < batch.size(); ++q) {
-      double norm = 0;
-      for (int c = 0; c < dim; ++c) norm += std::fabs(vectors[q * static_cast<std::size_t>(dim) + static_cast<std::size_t>(c)]);
-      if (norm == 0) continue;  // a query with no known word or n-gram retrieves nothing
       for (const IndexHit& h : hits[q]) results[begin + q].push_back(index.articles()[static_cast<std::size_t>(h.row)].id);
     }
   }

@@ -291,6 +291,8 @@ std::vector<std::vector<IndexHit>> NewsIndex::search_vectors(const std::vector<f
   if (n > 0) p.index->search(n, queries.data(), k, scores.data(), ids.data());
   std::vector<std::vector<IndexHit>> out(static_cast<std::size_t>(n));
   for (faiss::Index::idx_t q = 0; q < n; ++q) {
+    const float* v = queries.data() + q * dim;
+    if (std::all_of(v, v + dim, [](float x) { return x == 0.0f; })) continue;  // no known word or n-gram: no answer
     for (int j = 0; j < k; ++j) {
       const std::size_t at = static_cast<std::size_t>(q * k + j);
       if (ids[at] < 0) continue;  // the window holds fewer than k articles, or IVF probed too few lists

@@ -61,7 +61,8 @@ class NewsIndex {
   void save(const std::string& dir) const;
   static NewsIndex load(const std::string& dir);
 
-  // Top-k articles of `window` for each query text (fewer when the window is small).
+  // Top-k articles of `window` for each query text (fewer when the window is
+  // small; none for a text with no known word or n-gram, whose vector is zero).
   std::vector<std::vector<IndexHit>> search(const std::vector<std::string>& queries, int k, const std::string& window) const;
   std::vector<std::vector<IndexHit>> search_vectors(const std::vector<float>& queries, int k, const std::string& window) const;
 

@@ -67,6 +67,9 @@ TEST(NewsIndex, FindsTheRightArticleAndRestrictsToAWindow) {
   }
   EXPECT_EQ(index.articles()[static_cast<std::size_t>(hits[0][0].row)].id, "N9");
   EXPECT_THROW(index.search({"x"}, 3, "future"), std::invalid_argument);
+  const auto nothing = index.search({"", "!!!"}, 3, "all");  // no feature at all: no answer rather than arbitrary ones
+  EXPECT_TRUE(nothing[0].empty());
+  EXPECT_TRUE(nothing[1].empty());
 }
 
 TEST(NewsIndex, EveryKindAgreesOnATinySet) {
