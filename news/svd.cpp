@@ -15,6 +15,9 @@ extern "C" {
 void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork, int* info);
 void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* work,
              const int* lwork, int* info);
+// OpenBLAS (when it is the BLAS): weak, so that another BLAS still links.
+void openblas_set_num_threads(int threads) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
 void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u, const int* ldu,
              float* vt, const int* ldvt, float* work, const int* lwork, int* iwork, int* info);
 }
@@ -30,6 +33,35 @@ std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// LAPACK through a threaded BLAS splits its blocked updates by the number of
+// threads, so its float results differ between thread counts. The small
+// dense steps run on one BLAS thread while this guard lives; the sparse
+// products, the expensive part, keep every core (they are deterministic).
+class OneBlasThread {
+ public:
+  OneBlasThread() {
+#ifdef _OPENMP
+    omp_threads_ = omp_get_max_threads();
+    omp_set_num_threads(1);
+#endif
+    if (openblas_get_num_threads != nullptr && openblas_set_num_threads != nullptr) {
+      blas_threads_ = openblas_get_num_threads();
+      openblas_set_num_threads(1);
+    }
+  }
+  ~OneBlasThread() {
+    if (blas_threads_ > 0) openblas_set_num_threads(blas_threads_);
+#ifdef _OPENMP
+    omp_set_num_threads(omp_threads_);
+#endif
+  }
+  OneBlasThread(const OneBlasThread&) = delete;
+  OneBlasThread& operator=(const OneBlasThread&) = delete;
+
+ private:
+  int omp_threads_ = 1, blas_threads_ = 0;
+};
+
 void lapack_check(int info, const char* what) {
   if (info != 0) throw std::runtime_error(std::string("svd: LAPACK ") + what + " failed, info " + std::to_string(info));
 }
@@ -41,6 +73,7 @@ void orthonormalize(std::vector<float>& a, std::int64_t rows, int cols) {
   for (std::int64_t r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) colmajor[static_cast<std::size_t>(c * rows + r)] = a[static_cast<std::size_t>(r * cols + c)];
   const int m = static_cast<int>(rows), n = cols;
+  const OneBlasThread one_thread;
   std::vector<float> tau(static_cast<std::size_t>(n));
   int info = 0, lwork = -1;
   float query = 0;
@@ -150,6 +183,7 @@ TruncatedSvd randomized_svd(const SparseRows& a, const SvdOptions& options) {
   int info = 0, lwork = -1;
   float query = 0;
   const char jobz = 'S';
+  const OneBlasThread one_thread;
   sgesdd_(&jobz, &m, &n, b.data(), &m, s.data(), u.data(), &m, vt.data(), &m, &query, &lwork, iwork.data(), &info);
   lapack_check(info, "sgesdd");
   lwork = static_cast<int>(query);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <omp.h>
 #include <unistd.h>
 
 #include "news/embedder.h"
@@ -190,6 +191,20 @@ TEST(Lsa, DeterministicForASeedAndSurvivesSaveAndLoad) {
   EXPECT_EQ(loaded->embed(texts), ea);
   std::filesystem::remove(path);
   EXPECT_THROW(load_embedder(path), std::exception);
+}
+
+TEST(Lsa, TheSameWhateverTheThreadCount) {
+  std::vector<std::string> texts;  // enough rows that the sparse products and LAPACK split work between threads
+  for (int i = 0; i < 400; ++i) texts.push_back(corpus()[static_cast<std::size_t>(i) % 12] + " item" + std::to_string(i % 37));
+  LsaOptions o = small_options();
+  o.svd.rank = 16;
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const std::vector<float> one = LsaEmbedder::fit(texts, o).embed(corpus());
+  omp_set_num_threads(std::max(2, threads));
+  const std::vector<float> many = LsaEmbedder::fit(texts, o).embed(corpus());
+  omp_set_num_threads(threads);
+  EXPECT_EQ(one, many);
 }
 
 TEST(Lsa, ASampledFitIsStillDeterministic) {
