@@ -573,6 +573,14 @@ std::vector<Article> load_news(const std::string& path, const Split* split) {
   return out;
 }
 
+std::vector<User> load_users(const std::string& path, CheckContext context) {
+  UsersReader reader(path, {}, context);
+  std::vector<User> out;
+  User u;
+  while (reader.next(u)) out.push_back(u);
+  return out;
+}
+
 std::vector<Truth> load_truth(const std::string& path, CheckContext context) {
   TruthReader reader(path, {}, context);
   std::vector<Truth> out;
