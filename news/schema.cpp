@@ -257,15 +257,15 @@ std::string interests_from_json(const json& j, UserInterests& ui) {
   ui.interests.clear();
   for (std::size_t i = 0; i < it->size(); ++i) {
     const json& v = (*it)[i];
-    const std::string where = "interests[" + std::to_string(i) + "]: ";
-    if (!v.is_object()) return where + "must be an object";
+    const auto where = [&] { return "interests[" + std::to_string(i) + "]: "; };
+    if (!v.is_object()) return where() + "must be an object";
     Interest in;
-    if (std::string e = get_string(v, "subtopic", in.subtopic, true, true); !e.empty()) return where + e;
+    if (std::string e = get_string(v, "subtopic", in.subtopic, true, true); !e.empty()) return where() + e;
     const auto w = v.find("weight");
-    if (w == v.end() || !w->is_number() || w->get<double>() < 0) return where + "field \"weight\" must be a number >= 0";
+    if (w == v.end() || !w->is_number() || w->get<double>() < 0) return where() + "field \"weight\" must be a number >= 0";
     in.weight = w->get<double>();
     const auto lt = v.find("long_term");
-    if (lt == v.end() || !lt->is_boolean()) return where + "field \"long_term\" must be true or false";
+    if (lt == v.end() || !lt->is_boolean()) return where() + "field \"long_term\" must be true or false";
     in.long_term = lt->get<bool>();
     ui.interests.push_back(std::move(in));
   }
@@ -469,18 +469,18 @@ bool UsersReader::next(User& u) {
     const std::int64_t before = issues();
     for (std::size_t i = 0; i < u.events.size(); ++i) {
       const Event& e = u.events[i];
-      const std::string where = "user " + u.id + " events[" + std::to_string(i) + "]: ";
-      if (i > 0 && e.time < u.events[i - 1].time) report(where + "events are not sorted by time");
+      const auto where = [&] { return "user " + u.id + " events[" + std::to_string(i) + "]: "; };  // built on a problem only
+      if (i > 0 && e.time < u.events[i - 1].time) report(where() + "events are not sorted by time");
       if (context_.split && !context_.split->train.contains(e.time)) {
-        report(where + "time " + format_time(e.time) + " is outside the train window [" +
+        report(where() + "time " + format_time(e.time) + " is outside the train window [" +
                format_time(context_.split->train.start) + ", " + format_time(context_.split->train.end) + ")");
       }
       if (context_.news && e.domain == Domain::news) {
         const auto it = context_.news->find(e.news);
         if (it == context_.news->end()) {
-          report(where + "unknown news id \"" + e.news + "\"");
+          report(where() + "unknown news id \"" + e.news + "\"");
         } else if (e.time < it->second) {
-          report(where + "click on " + e.news + " at " + format_time(e.time) + " before its publication " +
+          report(where() + "click on " + e.news + " at " + format_time(e.time) + " before its publication " +
                  format_time(it->second));
         }
       }
@@ -510,11 +510,11 @@ bool TruthReader::next(Truth& t) {
     if (context_.news) {
       for (std::size_t i = 0; i < t.items.size(); ++i) {
         const auto it = context_.news->find(t.items[i]);
-        const std::string where = "user " + t.user + " items[" + std::to_string(i) + "]: ";
+        const auto where = [&] { return "user " + t.user + " items[" + std::to_string(i) + "]: "; };
         if (it == context_.news->end()) {
-          report(where + "unknown news id \"" + t.items[i] + "\"");
+          report(where() + "unknown news id \"" + t.items[i] + "\"");
         } else if (context_.split && context_.truth_in_test_window && !context_.split->test.contains(it->second)) {
-          report(where + t.items[i] + " was published " + format_time(it->second) + ", outside the test window");
+          report(where() + t.items[i] + " was published " + format_time(it->second) + ", outside the test window");
         }
       }
     }
@@ -570,6 +570,14 @@ std::vector<Article> load_news(const std::string& path, const Split* split) {
   std::vector<Article> out;
   Article a;
   while (reader.next(a)) out.push_back(a);
+  return out;
+}
+
+std::vector<User> load_users(const std::string& path, CheckContext context) {
+  UsersReader reader(path, {}, context);
+  std::vector<User> out;
+  User u;
+  while (reader.next(u)) out.push_back(u);
   return out;
 }
 

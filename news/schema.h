@@ -238,6 +238,7 @@ std::optional<Split> read_split(const std::string& path, IssueSink sink = {});
 
 // Loaders: the whole file in memory, throwing DataError at the first problem.
 std::vector<Article> load_news(const std::string& path, const Split* split = nullptr);
+std::vector<User> load_users(const std::string& path, CheckContext context = {});
 std::vector<Truth> load_truth(const std::string& path, CheckContext context = {});
 
 }  // namespace newsrl::news

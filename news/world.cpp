@@ -160,7 +160,8 @@ class UserMaker {
     std::vector<double> long_weights;
     const auto k = static_cast<std::size_t>(c_.long_term_min) +
                    rng.below(static_cast<std::uint64_t>(c_.long_term_max - c_.long_term_min + 1));
-    while (long_topics.size() < std::min(k, tax_.subtopics.size())) {
+    // Bounded: a category of tiny weight could otherwise keep a small taxonomy from ever filling k.
+    for (std::size_t tries = 0; long_topics.size() < std::min(k, tax_.subtopics.size()) && tries < 64 * k; ++tries) {
       const std::size_t topic = random_topic(rng);
       if (std::find(long_topics.begin(), long_topics.end(), topic) == long_topics.end()) {
         long_topics.push_back(topic);

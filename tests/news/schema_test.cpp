@@ -186,6 +186,13 @@ TEST_F(SchemaTest, LoaderThrowsTheFirstProblemAsOneLine) {
     EXPECT_EQ(e.issue().line, 1);
   }
   EXPECT_THROW(load_news((dir_ / "absent.jsonl").string()), std::invalid_argument);
+  const std::string users = write("users.jsonl", R"({"user":"u0000000000000001","events":[]})" "\n" R"({"user":"u1"})" "\n");
+  try {
+    load_users(users);
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), users + ":2: field \"user\" = \"u1\" is not a hashed id (\"u\" and 16 lowercase hex digits)");
+  }
 }
 
 TEST_F(SchemaTest, UsersReaderChecksWindowsIdsOrderAndKnownNews) {

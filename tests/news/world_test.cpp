@@ -241,6 +241,24 @@ TEST_F(WorldTest, ConfigurableShares) {
   EXPECT_EQ(stats["annotator_disagreement"].get<double>(), 0.0);
 }
 
+TEST_F(WorldTest, AnotherTaxonomyEvenATinyOne) {
+  const Taxonomy tiny = Taxonomy::parse(
+      R"({"categories":[{"name":"big","weight":1,"subtopics":[
+           {"name":"alpha","label":"alpha things","terms":["alpha one","alpha two"],"people":["Al"],"orgs":["A Co"],"places":["Aville"]},
+           {"name":"beta","label":"beta things","terms":["beta one","beta two"],"people":["Bo"],"orgs":["B Co"],"places":["Btown"]}]},
+         {"name":"rare","weight":1e-12,"subtopics":[
+           {"name":"gamma","label":"gamma things","terms":["gamma one","gamma two"],"people":["Gi"],"orgs":["G Co"],"places":["Gburg"]}]}]})",
+      "tiny");
+  WorldConfig c = small();
+  c.users = 200;
+  c.news = 300;
+  generate_world(c, tiny, (dir_ / "w").string());
+  const CheckReport r = check_dataset((dir_ / "w").string());
+  for (const auto& i : r.shown) ADD_FAILURE() << i.str();
+  EXPECT_EQ(r.counts.users, 200);
+  EXPECT_EQ(read_file(dir_ / "w" / kNewsFile).find("gamma"), std::string::npos);  // weight 1e-12: never drawn
+}
+
 TEST(WorldCalibration, CappedMeansComeOutAtTheTargets) {
   const WorldConfig c;
   const auto m = calibrated_means(c);
