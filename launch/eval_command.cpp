@@ -69,7 +69,8 @@ int eval_heuristic(const HeuristicOptions& o) {
   news::UserSegments segments;
   for (std::size_t u = 0; u < input.users.size(); ++u) {
     segments.users.push_back(input.users[u]);
-    segments.segment_of.emplace(input.users[u], news::segment_for_news_events(input.news_events[u]));
+    const auto cold_max = static_cast<std::int64_t>(news::kColdMaxNewsEvents);
+    segments.segment_of.emplace(input.users[u], news::segment_for_news_events(input.news_events[u], cold_max));
   }
   std::unordered_map<std::string, std::vector<std::string>> by_user;
   for (news::Ranking& r : rankings) by_user.emplace(std::move(r.user), std::move(r.items));
