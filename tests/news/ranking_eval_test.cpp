@@ -66,6 +66,32 @@ TEST(RankingEval, MalformedRankingsNameFileAndLine) {
   EXPECT_THROW(read_rankings(path + ".missing"), std::invalid_argument);
 }
 
+TEST(RankingEval, LineEndingsBlankLinesAndTrailingContent) {
+  const std::string path = testing::TempDir() + "crlf_rankings.jsonl";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "{\"user\":\"u1\",\"items\":[\"N1\"]}\r\n\r\n  \n{\"items\":[\"N\\u0032\"],\"user\":\"u2\",\"extra\":{\"a\":[1,2]}}";
+  }
+  const auto r = read_rankings(path);  // CRLF, blank lines, key order, unknown keys, escapes, no final newline
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.at("u2"), (std::vector<std::string>{"N2"}));
+  {
+    std::ofstream out(path);
+    out << "{\"user\":\"u1\",\"items\":[]}\n{\"user\":\"u2\",\"items\":[]} {\"x\":1}\n";
+  }
+  try {
+    read_rankings(path);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ":2: not valid JSON", 0), 0u) << e.what();
+  }
+  {
+    std::ofstream out(path);
+    out << "[1, 2]\n";
+  }
+  EXPECT_THROW(read_rankings(path), std::invalid_argument);
+}
+
 TEST(RankingEval, WrittenRankingsReadBack) {
   const std::string path = testing::TempDir() + "rankings_roundtrip.jsonl";
   write_rankings(path, {{"u1", {"N1", "N2"}}, {"u2", {}}});
