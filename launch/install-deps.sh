@@ -12,6 +12,7 @@ packages=(
   libfaiss-dev                          # news: ANN index
   libtomlplusplus-dev                   # configs
   nlohmann-json3-dev                    # JSONL and metrics
+  libsimdjson-dev                       # news: fast JSONL for 500k-user evaluation
   libcli11-dev                          # the newsrl command line
   libpcre2-dev                          # tokenizer: Unicode-aware split regex
   libutf8proc-dev                       # tokenizer: NFC normalization

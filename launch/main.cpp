@@ -6,6 +6,9 @@
 #include "actors/roles.h"
 #include "launch/ckpt_command.h"
 #include "launch/config.h"
+#include "launch/data_command.h"
+#include "launch/eval_command.h"
+#include "launch/index_command.h"
 #include "launch/model_command.h"
 #include "launch/threads.h"
 #include "launch/tokenizer_command.h"
@@ -73,6 +76,9 @@ int main(int argc, char** argv) {
       launch::add_train_commands(app, kVersion),
       launch::add_ckpt_commands(app),
       launch::add_tokenizer_commands(app),
+      launch::add_data_commands(app),
+      launch::add_index_commands(app),
+      launch::add_eval_commands(app),
   };
 
   try {
