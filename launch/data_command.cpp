@@ -137,8 +137,13 @@ int world(const WorldOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   news::WorldProgress progress;
   if (live) {
-    progress = [t0](const char* phase, std::int64_t done, std::int64_t total) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // A rate per phase: a phase starts where the previous one last reported.
+    progress = [phase_start = t0, last = t0, current = std::string("news")](const char* phase, std::int64_t done,
+                                                                            std::int64_t total) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (current != phase) current = phase, phase_start = last;
+      last = now;
+      const double secs = std::chrono::duration<double>(now - phase_start).count();
       const double rate = secs > 0 ? static_cast<double>(done) / secs : 0.0;
       std::fprintf(stderr, "\rworld: %s %lld/%lld (%.0f/s, ETA %s)   ", phase, static_cast<long long>(done),
                    static_cast<long long>(total), rate,
