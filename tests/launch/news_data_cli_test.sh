@@ -64,6 +64,12 @@ check "value out of range" 2 "$bin" world --config "$tmp/bad3.toml" --out "$tmp/
 has "value out of range" "bad3.toml: [world] cold_share: must be 0..1"
 [ -e "$tmp/x" ] && fail "a refused config still wrote output"
 
+touch "$tmp/a-file"
+check "world into a file" 2 "$bin" world --users 10 --news 20 --out "$tmp/a-file" --quiet
+has "world into a file" "newsrl: $tmp/a-file: cannot create the folder"
+check "import-mind into a file" 2 "$bin" import-mind --news "$fixtures/mind/news.tsv" --behaviors "$fixtures/mind/behaviors.tsv" --out "$tmp/a-file" --salt s
+has "import-mind into a file" "newsrl: $tmp/a-file: cannot create the folder"
+
 # Broken datasets: every problem with FILE:LINE, exit 1.
 cp -r "$fixtures/tiny_dataset" "$tmp/d"
 check "the fixture dataset" 0 "$bin" data check "$tmp/d"
