@@ -64,6 +64,18 @@ check "value out of range" 2 "$bin" world --config "$tmp/bad3.toml" --out "$tmp/
 has "value out of range" "bad3.toml: [world] cold_share: must be 0..1"
 [ -e "$tmp/x" ] && fail "a refused config still wrote output"
 
+cat >"$tmp/tax.json" <<'JSON'
+{"categories":[{"name":"science","weight":1,"subtopics":[
+ {"name":"astronomy","label":"astronomy","terms":["comet","nebula"],"people":["Vera"],"orgs":["Observatory"],"places":["Chile"]},
+ {"name":"geology","label":"geology","terms":["volcano","fault line"],"people":["Inge"],"orgs":["Survey"],"places":["Iceland"]}]}]}
+JSON
+check "world with --taxonomy" 0 "$bin" world --users 40 --news 100 --taxonomy "$tmp/tax.json" --out "$tmp/wt" --quiet
+grep -q '"subcategory":"geology"' "$tmp/wt/news.jsonl" || fail "--taxonomy not used" "$(head -2 "$tmp/wt/news.jsonl")"
+check "its data check" 0 "$bin" data check "$tmp/wt"
+echo '{"categories":[{"name":"x","weight":1,"subtopics":[{"name":"y"}]}]}' >"$tmp/badtax.json"
+check "a bad taxonomy" 2 "$bin" world --users 5 --news 20 --taxonomy "$tmp/badtax.json" --out "$tmp/wbt"
+has "a bad taxonomy" "badtax.json: categories[0].subtopics[0].label must be a non-empty string"
+
 touch "$tmp/a-file"
 check "world into a file" 2 "$bin" world --users 10 --news 20 --out "$tmp/a-file" --quiet
 has "world into a file" "newsrl: $tmp/a-file: cannot create the folder"
