@@ -56,6 +56,11 @@ cmp -s "$tmp/w1/users.jsonl" "$tmp/w3/users.jsonl" && fail "seeds 11 and 12 gave
 printf '[world]\nusers = 10\nnoise = 0.3\n' >"$tmp/bad.toml"
 check "unknown [world] key" 2 "$bin" world --config "$tmp/bad.toml" --out "$tmp/x"
 has "unknown key" "bad.toml line 3: [world] noise: unknown key (known: users, news, seed"
+# Every key the command knows is documented in docs/world.md's table.
+docs="$(dirname "$0")/../../docs/world.md"
+keys=$(sed -n 's/.*(known: \(.*\))$/\1/p' <<<"$out" | tr -d ',')
+[ -n "$keys" ] || fail "could not read the known keys" "$out"
+for k in $keys; do grep -qF "| \`$k\` |" "$docs" || fail "docs/world.md does not document [world] $k"; done
 printf '[world]\nnoise_rate = "lots"\n' >"$tmp/bad2.toml"
 check "wrong type" 2 "$bin" world --config "$tmp/bad2.toml" --out "$tmp/x"
 has "wrong type" "bad2.toml line 2: [world] noise_rate: must be a number"
