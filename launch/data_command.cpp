@@ -20,6 +20,15 @@ namespace newsrl::launch {
 
 namespace {
 
+std::string duration(double seconds) {
+  char buf[32];
+  const auto s = static_cast<long long>(seconds + 0.5);
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, s / 60 % 60);
+  else if (s >= 60) std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%llds", s);
+  return buf;
+}
+
 struct CheckOptions {
   std::string dir;
   std::size_t max_shown = 20;
@@ -28,7 +37,24 @@ struct CheckOptions {
 };
 
 int data_check(const CheckOptions& o) {
-  const news::CheckReport r = news::check_dataset(o.dir, o.max_shown, news::ReadLimits{o.max_line_bytes});
+  news::CheckProgress progress;
+  if (isatty(STDERR_FILENO) != 0) {  // a live line (bytes, rate, ETA) when a person watches
+    // A rate per file: a file starts where the previous one last reported.
+    const auto t0 = std::chrono::steady_clock::now();
+    progress = [start = t0, last = t0, current = std::string()](const std::string& file, std::uint64_t done,
+                                                                std::uint64_t total) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (file != current) current = file, start = last;
+      last = now;
+      const double secs = std::chrono::duration<double>(now - start).count();
+      const double rate = secs > 0 ? static_cast<double>(done) / secs : 0.0;
+      std::fprintf(stderr, "\rdata check: %s %.0f/%.0f MiB (%.0f MiB/s, ETA %s)   ", file.c_str(),
+                   static_cast<double>(done) / 1048576.0, static_cast<double>(total) / 1048576.0, rate / 1048576.0,
+                   rate > 0 ? duration(static_cast<double>(total - done) / rate).c_str() : "?");
+      if (done >= total) std::fputc('\n', stderr);
+    };
+  }
+  const news::CheckReport r = news::check_dataset(o.dir, o.max_shown, news::ReadLimits{o.max_line_bytes}, progress);
   const news::DatasetCounts& c = r.counts;
   for (const news::DataIssue& issue : r.shown) std::cerr << issue.str() << "\n";
   if (r.issue_count > static_cast<std::int64_t>(r.shown.size())) {
@@ -112,15 +138,6 @@ void read_world_table(const std::string& path, news::WorldConfig& c) {
   }
 }
 
-std::string duration(double seconds) {
-  char buf[32];
-  const auto s = static_cast<long long>(seconds + 0.5);
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, s / 60 % 60);
-  else if (s >= 60) std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%llds", s);
-  return buf;
-}
-
 int world(const WorldOptions& o) {
   news::WorldConfig c;
   if (!o.config_path.empty()) read_world_table(o.config_path, c);
@@ -137,8 +154,13 @@ int world(const WorldOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   news::WorldProgress progress;
   if (live) {
-    progress = [t0](const char* phase, std::int64_t done, std::int64_t total) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // A rate per phase: a phase starts where the previous one last reported.
+    progress = [phase_start = t0, last = t0, current = std::string("news")](const char* phase, std::int64_t done,
+                                                                            std::int64_t total) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (current != phase) current = phase, phase_start = last;
+      last = now;
+      const double secs = std::chrono::duration<double>(now - phase_start).count();
       const double rate = secs > 0 ? static_cast<double>(done) / secs : 0.0;
       std::fprintf(stderr, "\rworld: %s %lld/%lld (%.0f/s, ETA %s)   ", phase, static_cast<long long>(done),
                    static_cast<long long>(total), rate,

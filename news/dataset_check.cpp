@@ -4,7 +4,8 @@
 
 namespace newsrl::news {
 
-CheckReport check_dataset(const std::string& dir, std::size_t max_shown, ReadLimits limits) {
+CheckReport check_dataset(const std::string& dir, std::size_t max_shown, ReadLimits limits,
+                          const CheckProgress& progress) {
   namespace fs = std::filesystem;
   CheckReport report;
   IssueSink sink = [&](const DataIssue& issue) {
@@ -12,6 +13,13 @@ CheckReport check_dataset(const std::string& dir, std::size_t max_shown, ReadLim
     if (report.shown.size() < max_shown) report.shown.push_back(issue);
   };
   const auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
+  // Every 4096 records, and once at the end of each file.
+  const auto tell = [&](const char* name, const RecordReader& reader, bool done) {
+    if (!progress || (!done && reader.records() % 4096 != 0)) return;
+    std::error_code ec;
+    const auto size = fs::file_size(path(name), ec);
+    progress(name, reader.bytes_read(), ec ? reader.bytes_read() : size);
+  };
   const auto exists = [&](const char* name) {
     if (fs::is_regular_file(path(name))) return true;
     sink({path(name), 0, "missing (a dataset folder holds news.jsonl, users.jsonl, split.json and truth.jsonl)"});
@@ -31,8 +39,8 @@ CheckReport check_dataset(const std::string& dir, std::size_t max_shown, ReadLim
   if (have_news) {
     NewsReader reader(path(kNewsFile), sink, windows, limits);
     Article a;
-    while (reader.next(a)) {
-    }
+    while (reader.next(a)) tell(kNewsFile, reader, false);
+    tell(kNewsFile, reader, true);
     report.counts.news = reader.records();
     catalog = reader.take_catalog();
   }
@@ -47,14 +55,20 @@ CheckReport check_dataset(const std::string& dir, std::size_t max_shown, ReadLim
       users.insert(u.id);
       for (const Event& e : u.events) ++report.counts.events[static_cast<std::size_t>(e.domain)];
       report.counts.cold_users += is_cold(u);
+      tell(kUsersFile, reader, false);
     }
+    tell(kUsersFile, reader, true);
     report.counts.users = reader.records();
   }
 
   if (exists(kTruthFile)) {
     TruthReader reader(path(kTruthFile), sink, context, have_users ? &users : nullptr, limits);
     Truth t;
-    while (reader.next(t)) report.counts.truth_items += static_cast<std::int64_t>(t.items.size());
+    while (reader.next(t)) {
+      report.counts.truth_items += static_cast<std::int64_t>(t.items.size());
+      tell(kTruthFile, reader, false);
+    }
+    tell(kTruthFile, reader, true);
     report.counts.truth_users = reader.records();
   }
 
@@ -65,7 +79,9 @@ CheckReport check_dataset(const std::string& dir, std::size_t max_shown, ReadLim
       if (have_users && !users.contains(ui.user)) {
         sink({path(kInterestsFile), reader.line(), "user " + ui.user + " is not in users.jsonl"});
       }
+      tell(kInterestsFile, reader, false);
     }
+    tell(kInterestsFile, reader, true);
     report.counts.interests_users = reader.records();
   }
   return report;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,13 @@ struct CheckReport {
   bool ok() const { return issue_count == 0; }
 };
 
+// Told now and then how far the check is: the file, bytes read of it, its size.
+using CheckProgress = std::function<void(const std::string& file, std::uint64_t done, std::uint64_t total)>;
+
 // Checks DIR's split.json, news.jsonl, users.jsonl, truth.jsonl (and
 // interests.jsonl when present). Never throws on bad data; a missing folder
 // is a problem like any other.
-CheckReport check_dataset(const std::string& dir, std::size_t max_shown = 20, ReadLimits limits = {});
+CheckReport check_dataset(const std::string& dir, std::size_t max_shown = 20, ReadLimits limits = {},
+                          const CheckProgress& progress = {});
 
 }  // namespace newsrl::news

@@ -31,6 +31,7 @@ bool JsonlReader::fill() {
   const std::size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
   if (got == 0 && std::ferror(file_)) throw std::invalid_argument(path_ + ": read error (" + std::strerror(errno) + ")");
   end_ += got;
+  bytes_read_ += got;
   return got > 0;
 }
 

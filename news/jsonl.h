@@ -29,6 +29,7 @@ class JsonlReader {
   std::int64_t line_number() const { return line_number_; }
   const std::string& path() const { return path_; }
   std::size_t max_line_bytes() const { return max_; }
+  std::uint64_t bytes_read() const { return bytes_read_; }  // from the file so far (for progress)
 
  private:
   bool fill();  // more bytes into the buffer; false at end of file
@@ -39,6 +40,7 @@ class JsonlReader {
   std::vector<char> buffer_;
   std::size_t begin_ = 0, end_ = 0;
   std::int64_t line_number_ = 0;
+  std::uint64_t bytes_read_ = 0;
 };
 
 // A file written under PATH.tmp and renamed to PATH by commit(), so that an

@@ -255,7 +255,9 @@ MindImportReport import_mind(const MindImportOptions& o) {
   for (std::size_t a = 0; a < articles.size(); ++a)
     articles[a].published = published[a] == INT64_MAX ? split.train.start : published[a];
 
-  fs::create_directories(o.out_dir);
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec || !fs::is_directory(o.out_dir)) throw std::invalid_argument(o.out_dir + ": cannot create the folder");
   const auto path = [&](const char* name) { return (fs::path(o.out_dir) / name).string(); };
   AtomicFileWriter news_file(path(kNewsFile)), users_file(path(kUsersFile)), truth_file(path(kTruthFile)),
       split_file(path(kSplitFile)), stats_file(path(kStatsFile));

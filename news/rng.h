@@ -1,6 +1,7 @@
 // The generators' random numbers: SplitMix64 seeding xoshiro256**, with the
-// few distributions the world needs written here (std:: distributions differ
-// between standard libraries, and the same seed must give the same bytes).
+// few distributions the world needs written here: std:: distributions differ
+// between standard libraries, and the same seed must give the same bytes.
+// (What remains platform-dependent is libm's last bit in log/exp/pow.)
 #pragma once
 
 #include <cmath>

@@ -390,6 +390,8 @@ RecordReader::~RecordReader() = default;
 
 std::int64_t RecordReader::line() const { return lines_->line_number(); }
 
+std::uint64_t RecordReader::bytes_read() const { return lines_->bytes_read(); }
+
 void RecordReader::report_at(std::int64_t line_number, const std::string& message) {
   ++issues_;
   DataIssue issue{path_, line_number, message};

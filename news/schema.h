@@ -168,6 +168,7 @@ class RecordReader {
   std::int64_t line() const;            // the line number of the record last returned
   std::int64_t records() const { return records_; }  // valid records returned so far
   std::int64_t issues() const { return issues_; }    // problems found so far
+  std::uint64_t bytes_read() const;                  // of the file so far (for progress)
 
  protected:
   // The next line that is valid JSON; false at the end of the file.

@@ -56,6 +56,11 @@ cmp -s "$tmp/w1/users.jsonl" "$tmp/w3/users.jsonl" && fail "seeds 11 and 12 gave
 printf '[world]\nusers = 10\nnoise = 0.3\n' >"$tmp/bad.toml"
 check "unknown [world] key" 2 "$bin" world --config "$tmp/bad.toml" --out "$tmp/x"
 has "unknown key" "bad.toml line 3: [world] noise: unknown key (known: users, news, seed"
+# Every key the command knows is documented in docs/world.md's table.
+docs="$(dirname "$0")/../../docs/world.md"
+keys=$(sed -n 's/.*(known: \(.*\))$/\1/p' <<<"$out" | tr -d ',')
+[ -n "$keys" ] || fail "could not read the known keys" "$out"
+for k in $keys; do grep -qF "| \`$k\` |" "$docs" || fail "docs/world.md does not document [world] $k"; done
 printf '[world]\nnoise_rate = "lots"\n' >"$tmp/bad2.toml"
 check "wrong type" 2 "$bin" world --config "$tmp/bad2.toml" --out "$tmp/x"
 has "wrong type" "bad2.toml line 2: [world] noise_rate: must be a number"
@@ -63,6 +68,24 @@ printf '[world]\ncold_share = 1.5\n' >"$tmp/bad3.toml"
 check "value out of range" 2 "$bin" world --config "$tmp/bad3.toml" --out "$tmp/x"
 has "value out of range" "bad3.toml: [world] cold_share: must be 0..1"
 [ -e "$tmp/x" ] && fail "a refused config still wrote output"
+
+cat >"$tmp/tax.json" <<'JSON'
+{"categories":[{"name":"science","weight":1,"subtopics":[
+ {"name":"astronomy","label":"astronomy","terms":["comet","nebula"],"people":["Vera"],"orgs":["Observatory"],"places":["Chile"]},
+ {"name":"geology","label":"geology","terms":["volcano","fault line"],"people":["Inge"],"orgs":["Survey"],"places":["Iceland"]}]}]}
+JSON
+check "world with --taxonomy" 0 "$bin" world --users 40 --news 100 --taxonomy "$tmp/tax.json" --out "$tmp/wt" --quiet
+grep -q '"subcategory":"geology"' "$tmp/wt/news.jsonl" || fail "--taxonomy not used" "$(head -2 "$tmp/wt/news.jsonl")"
+check "its data check" 0 "$bin" data check "$tmp/wt"
+echo '{"categories":[{"name":"x","weight":1,"subtopics":[{"name":"y"}]}]}' >"$tmp/badtax.json"
+check "a bad taxonomy" 2 "$bin" world --users 5 --news 20 --taxonomy "$tmp/badtax.json" --out "$tmp/wbt"
+has "a bad taxonomy" "badtax.json: categories[0].subtopics[0].label must be a non-empty string"
+
+touch "$tmp/a-file"
+check "world into a file" 2 "$bin" world --users 10 --news 20 --out "$tmp/a-file" --quiet
+has "world into a file" "newsrl: $tmp/a-file: cannot create the folder"
+check "import-mind into a file" 2 "$bin" import-mind --news "$fixtures/mind/news.tsv" --behaviors "$fixtures/mind/behaviors.tsv" --out "$tmp/a-file" --salt s
+has "import-mind into a file" "newsrl: $tmp/a-file: cannot create the folder"
 
 # Broken datasets: every problem with FILE:LINE, exit 1.
 cp -r "$fixtures/tiny_dataset" "$tmp/d"

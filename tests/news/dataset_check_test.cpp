@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace newsrl::news {
@@ -100,6 +101,18 @@ TEST_F(DatasetCheckTest, ListingIsCappedButEveryProblemCounted) {
   EXPECT_EQ(r.shown.size(), 5u);
   EXPECT_EQ(r.issue_count, 50);
   EXPECT_EQ(r.shown[0].line, 5);
+}
+
+TEST_F(DatasetCheckTest, ProgressEndsEachFileAtItsSize) {
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> last;
+  const CheckReport r = check_dataset(dir_.string(), 20, {}, [&](const std::string& file, std::uint64_t done,
+                                                                 std::uint64_t total) { last[file] = {done, total}; });
+  EXPECT_TRUE(r.ok());
+  for (const char* f : {kNewsFile, kUsersFile, kTruthFile, kInterestsFile}) {
+    ASSERT_TRUE(last.contains(f)) << f;
+    EXPECT_EQ(last[f].first, fs::file_size(dir_ / f)) << f;
+    EXPECT_EQ(last[f].second, fs::file_size(dir_ / f)) << f;
+  }
 }
 
 TEST_F(DatasetCheckTest, MissingFilesAndFoldersAreProblemsNotCrashes) {
