@@ -10,6 +10,7 @@ packages=(
   libhdf5-dev hdf5-tools zlib1g-dev     # runtime: checkpoint store (CRC-32 from zlib)
   libopenblas-dev                       # kernels: CPU GEMM
   libfaiss-dev                          # news: ANN index
+  liblapack-dev                         # news: QR and SVD of the LSA fit (libfaiss-dev needs it too)
   libtomlplusplus-dev                   # configs
   nlohmann-json3-dev                    # JSONL and metrics
   libsimdjson-dev                       # news: fast JSONL for 500k-user evaluation

@@ -136,31 +136,30 @@ std::vector<std::string> merge_round_robin(const std::vector<std::vector<std::st
 std::vector<Ranking> recent_search_rankings(const HeuristicInput& input, const NewsIndex& index, int length,
                                             const std::string& window) {
   if (length < 1) throw std::invalid_argument("heuristics: the ranking length must be positive");
-  // All queries in one flat list, searched in batches.
-  std::vector<std::string> queries;
-  std::vector<std::size_t> first_query(input.users.size() + 1, 0);
-  for (std::size_t u = 0; u < input.users.size(); ++u) {
-    first_query[u] = queries.size();
-    queries.insert(queries.end(), input.recent_searches[u].begin(), input.recent_searches[u].end());
-  }
-  first_query[input.users.size()] = queries.size();
-  std::vector<std::vector<std::string>> results(queries.size());
-  for (std::size_t begin = 0; begin < queries.size(); begin += kQueryBatch) {
-    const std::size_t end = std::min(queries.size(), begin + kQueryBatch);
-    const std::vector<std::string> batch(queries.begin() + static_cast<std::ptrdiff_t>(begin),
-                                         queries.begin() + static_cast<std::ptrdiff_t>(end));
-    const std::vector<float> vectors = index.embedder().embed(batch);
-    const auto hits = index.search_vectors(vectors, length, window);
-    for (std::size_t q = 0; q < batch.size(); ++q) {
-      for (const IndexHit& h : hits[q]) results[begin + q].push_back(index.articles()[static_cast<std::size_t>(h.row)].id);
-    }
-  }
   std::vector<Ranking> out;
   out.reserve(input.users.size());
-  for (std::size_t u = 0; u < input.users.size(); ++u) {
-    const std::vector<std::vector<std::string>> lists(results.begin() + static_cast<std::ptrdiff_t>(first_query[u]),
-                                                      results.begin() + static_cast<std::ptrdiff_t>(first_query[u + 1]));
-    out.push_back({input.users[u], merge_round_robin(lists, length)});
+  // Users a batch at a time (about kQueryBatch queries), so that memory does
+  // not grow with the number of users: embed, search, merge, next batch.
+  std::size_t u = 0;
+  while (u < input.users.size()) {
+    std::vector<std::string> queries;
+    std::vector<std::size_t> first_query;  // per user of the batch, then the end
+    const std::size_t batch_begin = u;
+    while (u < input.users.size() && (queries.empty() || queries.size() < kQueryBatch)) {
+      first_query.push_back(queries.size());
+      queries.insert(queries.end(), input.recent_searches[u].begin(), input.recent_searches[u].end());
+      ++u;
+    }
+    first_query.push_back(queries.size());
+    const auto hits = index.search(queries, length, window);
+    for (std::size_t b = 0; b + 1 < first_query.size(); ++b) {
+      std::vector<std::vector<std::string>> lists;
+      for (std::size_t q = first_query[b]; q < first_query[b + 1]; ++q) {
+        std::vector<std::string>& ids = lists.emplace_back();
+        for (const IndexHit& h : hits[q]) ids.push_back(index.articles()[static_cast<std::size_t>(h.row)].id);
+      }
+      out.push_back({input.users[batch_begin + b], merge_round_robin(lists, length)});
+    }
   }
   return out;
 }

@@ -4,7 +4,7 @@
 #include "news/fast_jsonl.h"
 #include "news/schema.h"
 
-#include <unordered_set>
+#include <unordered_map>
 
 namespace newsrl::news {
 
@@ -12,7 +12,8 @@ std::vector<UserTruth> read_truth(const std::string& path) {
   // The truth's own checks that scoring relies on (ids, lists of strings, a
   // user once); `newsrl data check` checks the rest against news.jsonl.
   std::vector<UserTruth> out;
-  std::unordered_set<std::string_view> seen;
+  std::vector<std::int64_t> lines;  // of each record, for the duplicate check's message
+  std::unordered_map<std::string_view, std::int64_t> seen;
   for_each_jsonl_object(path, "truth", [&](simdjson::ondemand::object& object, const JsonlPlace& place) {
     UserTruth t;
     bool have_items = false;
@@ -33,9 +34,15 @@ std::vector<UserTruth> read_truth(const std::string& path) {
     if (!valid_user_id(t.user)) throw std::invalid_argument(place.str() + "\"user\" must be \"u\" and 16 lowercase hex digits");
     if (!have_items) throw std::invalid_argument(place.str() + "\"items\" is missing");
     out.push_back(std::move(t));
+    lines.push_back(place.line);
   });
+  seen.reserve(out.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (!seen.insert(out[i].user).second) throw std::invalid_argument(path + ": user " + out[i].user + " appears twice");
+    const auto [first, fresh] = seen.try_emplace(out[i].user, lines[i]);
+    if (!fresh) {
+      throw std::invalid_argument(path + ":" + std::to_string(lines[i]) + ": user " + out[i].user +
+                                  " appears a second time (first at line " + std::to_string(first->second) + ")");
+    }
   }
   return out;
 }

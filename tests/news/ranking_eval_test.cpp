@@ -92,6 +92,21 @@ TEST(RankingEval, LineEndingsBlankLinesAndTrailingContent) {
   EXPECT_THROW(read_rankings(path), std::invalid_argument);
 }
 
+TEST(RankingEval, TruthUserTwiceNamesBothLines) {
+  const std::string path = testing::TempDir() + "dup_truth.jsonl";
+  {
+    std::ofstream out(path);
+    out << "{\"user\":\"u00000000000000a1\",\"items\":[\"N1\"]}\n{\"user\":\"u00000000000000b2\",\"items\":[]}\n"
+        << "{\"user\":\"u00000000000000a1\",\"items\":[\"N2\"]}\n";
+  }
+  try {
+    read_truth(path);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":3: user u00000000000000a1 appears a second time (first at line 1)");
+  }
+}
+
 TEST(RankingEval, WrittenRankingsReadBack) {
   const std::string path = testing::TempDir() + "rankings_roundtrip.jsonl";
   write_rankings(path, {{"u1", {"N1", "N2"}}, {"u2", {}}});
