@@ -170,6 +170,7 @@ void H5File::create(const std::string& dataset, H5Type type, const std::vector<s
   Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.id, 1);
   Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(props.id, 0);  // no modification times: the same data gives the same bytes
   hsize_t total = 1;
   for (hsize_t d : dims) total *= d;
   if (!dims.empty() && total > 0) {
@@ -292,7 +293,9 @@ void H5File::create_group(const std::string& group) {
   if (has(group)) return;
   Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.id, 1);
-  Handle g(H5Gcreate2(id_, group.c_str(), links.id, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Handle props(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  H5Pset_obj_track_times(props.id, 0);
+  Handle g(H5Gcreate2(id_, group.c_str(), links.id, props.id, H5P_DEFAULT), H5Gclose);
   if (g.id < 0) fail("cannot create group " + group);
 }
 
