@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
       "Run under mpirun or srun for several ranks; alone it is one rank."};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
+  // A command-line mistake is one line, like every other error.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "newsrl: " + std::string(e.what()) + " (--help lists the options)\n";
+  });
 
   std::string config_path;
   actors::DoctorOptions doc;
