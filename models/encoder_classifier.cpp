@@ -21,13 +21,12 @@ EncoderClassifier::EncoderClassifier(const EncoderConfig& config) : config_(conf
   for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
     const std::string l = "roberta.encoder.layer." + std::to_string(i) + ".";
     auto p = [&](const std::string& rest) { return &parameter(l + rest); };
-    blocks_.push_back(Block{p("attention.self.query.weight"), p("attention.self.query.bias"),
-                            p("attention.self.key.weight"), p("attention.self.key.bias"),
-                            p("attention.self.value.weight"), p("attention.self.value.bias"),
-                            p("attention.output.dense.weight"), p("attention.output.dense.bias"),
-                            p("attention.output.LayerNorm.weight"), p("attention.output.LayerNorm.bias"),
-                            p("intermediate.dense.weight"), p("intermediate.dense.bias"), p("output.dense.weight"),
-                            p("output.dense.bias"), p("output.LayerNorm.weight"), p("output.LayerNorm.bias")});
+    blocks_.push_back(Block{
+        p("attention.self.query.weight"), p("attention.self.query.bias"), p("attention.self.key.weight"),
+        p("attention.self.key.bias"), p("attention.self.value.weight"), p("attention.self.value.bias"),
+        p("attention.output.dense.weight"), p("attention.output.dense.bias"), p("attention.output.LayerNorm.weight"),
+        p("attention.output.LayerNorm.bias"), p("intermediate.dense.weight"), p("intermediate.dense.bias"),
+        p("output.dense.weight"), p("output.dense.bias"), p("output.LayerNorm.weight"), p("output.LayerNorm.bias")});
   }
   word_ = &parameter("roberta.embeddings.word_embeddings.weight");
   position_ = &parameter("roberta.embeddings.position_embeddings.weight");
@@ -127,10 +126,8 @@ Value EncoderClassifier::logits(Graph& g, const Tensor& ids, bool trainable) {
 }
 
 Value EncoderClassifier::loss(Graph& g, const Tensor& ids, const Tensor& labels) {
-  if (labels.ndim() != 1 || labels.dtype() != kernels::DType::i32 || ids.ndim() != 2 ||
-      labels.dim(0) != ids.dim(0)) {
-    throw std::invalid_argument("labels " + labels.str() + " should be int32 [batch] for the input ids " +
-                                ids.str());
+  if (labels.ndim() != 1 || labels.dtype() != kernels::DType::i32 || ids.ndim() != 2 || labels.dim(0) != ids.dim(0)) {
+    throw std::invalid_argument("labels " + labels.str() + " should be int32 [batch] for the input ids " + ids.str());
   }
   const std::int32_t* l = labels.data<std::int32_t>();
   for (std::int64_t i = 0; i < labels.numel(); ++i) {

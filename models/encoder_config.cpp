@@ -7,8 +7,8 @@ namespace newsrl::models {
 
 namespace {
 
-EncoderConfig make(std::int64_t vocab, std::int64_t hidden, std::int64_t layers, std::int64_t heads,
-                   std::int64_t inter, std::int64_t max_pos) {
+EncoderConfig make(std::int64_t vocab, std::int64_t hidden, std::int64_t layers, std::int64_t heads, std::int64_t inter,
+                   std::int64_t max_pos) {
   EncoderConfig c;
   c.vocab_size = vocab;
   c.hidden_size = hidden;

@@ -18,7 +18,7 @@ struct EncoderConfig {
   std::int64_t num_attention_heads = 0;
   std::int64_t intermediate_size = 0;
   std::int64_t max_position_embeddings = 0;
-  double layer_norm_eps = 1e-5;      // RoBERTa's
+  double layer_norm_eps = 1e-5;  // RoBERTa's
   std::int64_t num_labels = 2;
   double hidden_dropout_prob = 0.0;  // applied only while training (see EncoderClassifier)
 

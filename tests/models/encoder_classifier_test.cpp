@@ -188,7 +188,8 @@ TEST(EncoderClassifier, InitFollowsRoberta) {
   EXPECT_EQ(model.parameter("roberta.embeddings.LayerNorm.weight").value.to_vector<float>()[3], 1.0f);
   EXPECT_EQ(model.parameter("roberta.encoder.layer.1.output.LayerNorm.bias").value.to_vector<float>()[3], 0.0f);
   EXPECT_EQ(model.parameter("classifier.dense.bias").value.to_vector<float>()[0], 0.0f);
-  const std::vector<float> w = model.parameter("roberta.encoder.layer.0.attention.self.query.weight").value.to_vector<float>();
+  const std::vector<float> w =
+      model.parameter("roberta.encoder.layer.0.attention.self.query.weight").value.to_vector<float>();
   double s = 0;
   for (float x : w) s += static_cast<double>(x) * x;
   EXPECT_NEAR(std::sqrt(s / static_cast<double>(w.size())), 0.02, 0.002);
@@ -227,14 +228,20 @@ TEST(EncoderClassifier, BadInputIsOneClearLine) {
   EncoderClassifier model(small_config());
   model.init(1);
   Graph g;
-  EXPECT_EQ(error_of([&] { model.logits(g, ids_of({{1, 2, 16}})); }),
+  EXPECT_EQ(error_of([&] {
+              model.logits(g, ids_of({{1, 2, 16}}));
+            }),
             "token id 16 at [0, 2] is outside the vocabulary of 16");
   EXPECT_EQ(error_of([&] { model.logits(g, ids_of({std::vector<std::int32_t>(17, 1)})); }),
             "17 tokens exceed max_position_embeddings 16");
-  EXPECT_EQ(error_of([&] { model.loss(g, ids_of({{1, 2}, {3, 4}}), Tensor::from(std::vector<std::int32_t>{0, 2}, {2})); }),
+  EXPECT_EQ(error_of([&] {
+              model.loss(g, ids_of({{1, 2}, {3, 4}}), Tensor::from(std::vector<std::int32_t>{0, 2}, {2}));
+            }),
             "label 2 of sequence 1 is outside [0, 2)");
   EXPECT_EQ(error_of([&] { model.predict_proba({{1, 2}, {}}); }), "sequence 1 has no tokens");
-  EXPECT_EQ(error_of([&] { model.predict_proba({{1, -1}}); }),
+  EXPECT_EQ(error_of([&] {
+              model.predict_proba({{1, -1}});
+            }),
             "sequence 0 holds token id -1, outside the vocabulary of 16");
 }
 
@@ -274,6 +281,54 @@ TEST(EncoderClassifier, DropoutOnlyWhileTrainingAndSeeded) {
   EXPECT_NE(first, second);  // fresh masks every call
   dropped.set_dropout_seed(42);
   EXPECT_EQ(dropped.logits(g, ids, true).tensor().to_vector<float>(), first);  // and reproducible
+}
+
+TEST(EncoderClassifier, GradientsWithDropoutMatchFiniteDifferences) {
+  // The twin runs without dropout; here the masks are fixed by resetting the
+  // seed before every forward, so central differences see the same function.
+  EncoderConfig c = small_config();
+  c.num_hidden_layers = 2;
+  c.hidden_dropout_prob = 0.25;
+  EncoderClassifier model(c);
+  model.init(21);
+  for (Parameter* p : model.parameters()) {  // biases and norms away from their init, so each gradient is non-trivial
+    float* w = p->value.data<float>();
+    std::mt19937 rng(static_cast<std::uint32_t>(p->value.numel()));
+    std::normal_distribution<float> d(0.0f, 0.1f);
+    for (std::int64_t i = 0; i < p->value.numel(); ++i) w[i] += d(rng);
+  }
+  const Tensor ids = ids_of({{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 3, 3, 0}});
+  const Tensor labels = Tensor::from(std::vector<std::int32_t>{1, 0, 1}, {3});
+  Graph g;
+  auto loss_only = [&] {
+    model.set_dropout_seed(99);
+    g.clear();
+    return static_cast<double>(model.loss(g, ids, labels).tensor().to_vector<float>()[0]);
+  };
+  model.zero_grad();
+  model.set_dropout_seed(99);
+  g.clear();
+  g.backward(model.loss(g, ids, labels));
+  std::mt19937 rng(5);
+  int checked = 0;
+  for (Parameter* p : model.parameters()) {
+    const std::vector<float> grad = p->grad.to_vector<float>();
+    float* w = p->value.data<float>();
+    for (int n = 0; n < 6; ++n) {
+      const auto j = static_cast<std::int64_t>(rng() % static_cast<std::uint32_t>(p->value.numel()));
+      const float keep = w[j], eps = 1e-2f;
+      w[j] = keep + eps;
+      const double up = loss_only();
+      w[j] = keep - eps;
+      const double down = loss_only();
+      w[j] = keep;
+      const double numeric = (up - down) / (2.0 * eps);
+      EXPECT_NEAR(grad[static_cast<std::size_t>(j)], numeric, 2e-3 + 2e-2 * std::abs(numeric))
+          << p->name << "[" << j << "]";
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 6 * static_cast<int>(model.parameters().size()));
 }
 
 TEST(EncoderClassifierFile, SaveAndLoadRoundTrip) {
