@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "fixture.h"
@@ -343,6 +345,13 @@ TEST(EncoderClassifierFile, SaveAndLoadRoundTrip) {
         << back.parameters()[i]->name;
   }
   EXPECT_FALSE(runtime::verify_checkpoint(dir / "cls.h5").has_value());
+  // The same model makes the same bytes.
+  save_classifier(back, dir / "again.h5");
+  auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(bytes(dir / "again.h5"), bytes(dir / "cls.h5"));
   const runtime::H5File file(dir / "cls.h5", runtime::H5File::Mode::read);
   EXPECT_EQ(file.attribute("/", "model_kind"), "encoder_classifier");
 }
