@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "models/encoder_classifier_file.h"
 #include "models/hf_interop.h"
 #include "models/model_file.h"
 #include "runtime/checkpoint.h"
@@ -108,7 +109,11 @@ int ls(const Flags& o) {
   nlohmann::json out;
   out["file"] = o.file;
   std::int64_t model_params = 0;
-  if (f.has_attribute("/", "config")) out["config"] = models::read_config(f).to_json();
+  const bool classifier = f.has_attribute("/", "model_kind") && f.attribute("/", "model_kind") == "encoder_classifier";
+  if (f.has_attribute("/", "model_kind")) out["model_kind"] = f.attribute("/", "model_kind");
+  if (f.has_attribute("/", "config")) {
+    out["config"] = classifier ? models::read_classifier_config(f).to_json() : models::read_config(f).to_json();
+  }
   out["step"] = scalar_or(f, "/state/global_step", -1);
   if (f.has("/run") && f.has_attribute("/run", "created")) {
     out["created"] = f.attribute("/run", "created");
@@ -133,7 +138,12 @@ int ls(const Flags& o) {
     return 0;
   }
   std::cout << o.file << "\n";
-  if (out.contains("config")) {
+  if (out.contains("config") && classifier) {
+    const nlohmann::json& c = out["config"];
+    std::cout << "  encoder classifier: " << c["num_hidden_layers"] << " layers, hidden " << c["hidden_size"]
+              << ", heads " << c["num_attention_heads"] << ", vocab " << c["vocab_size"] << ", " << c["num_labels"]
+              << " labels\n";
+  } else if (out.contains("config")) {
     const nlohmann::json& c = out["config"];
     std::cout << "  model: " << c["num_hidden_layers"] << " layers, hidden " << c["hidden_size"] << ", heads "
               << c["num_attention_heads"] << "/" << c["num_key_value_heads"] << ", vocab " << c["vocab_size"]
@@ -241,7 +251,10 @@ int verify(const Flags& o) {
   }
   {  // the model's layout: a config, and every parameter it needs
     const H5File f(o.file, H5File::Mode::read);
-    if (f.has_attribute("/", "config")) {
+    if (f.has_attribute("/", "model_kind") && f.attribute("/", "model_kind") == "encoder_classifier") {
+      models::EncoderClassifier model(models::read_classifier_config(f));
+      models::read_classifier(f, model);
+    } else if (f.has_attribute("/", "config")) {
       models::CausalLM model(models::read_config(f));
       models::read_model(f, model);
     }

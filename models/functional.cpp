@@ -144,6 +144,26 @@ Value view(Graph& g, Value x, const Shape& shape) {
   return g.record(x.tensor().view(shape), {x}, [&g, x](const Tensor& dy) { k::accumulate(g.grad(x), dy); });
 }
 
+Value first_token(Graph& g, Value x) {
+  if (x.shape().ndim() != 3) throw std::invalid_argument("first_token: " + x.tensor().str() + " is not [B, T, H]");
+  const std::int64_t b = x.shape()[0], t = x.shape()[1], h = x.shape()[2];
+  if (t == 0) throw std::invalid_argument("first_token: sequences of no tokens");
+  // Row i * t of x seen as [B * T, H] is sequence i's first token: one copy per sequence.
+  Tensor out = Tensor::empty({b, h}, x.tensor().dtype(), x.tensor().device());
+  const Tensor rows = x.tensor().view({b * t, h});
+  for (std::int64_t i = 0; i < b; ++i) {
+    Tensor dst = out.slice(i, i + 1);
+    k::copy(dst, rows.slice(i * t, i * t + 1));
+  }
+  return g.record(out, {x}, [&g, x, b, t, h](const Tensor& dy) {
+    Tensor dx = g.grad(x).view({b * t, h});
+    for (std::int64_t i = 0; i < b; ++i) {
+      Tensor dst = dx.slice(i * t, i * t + 1);
+      k::accumulate(dst, dy.slice(i, i + 1));
+    }
+  });
+}
+
 Value cross_entropy(Graph& g, Value logits, const Tensor& targets) {
   const Tensor& z = logits.tensor();
   const std::int64_t n = z.dim(0);

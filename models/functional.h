@@ -30,6 +30,9 @@ Value softmax(Graph& g, Value x, bool log = false);
 Value dropout(Graph& g, Value x, float p, std::uint64_t seed);
 // The same elements under another shape (shares storage).
 Value view(Graph& g, Value x, const Shape& shape);
+// x [B, T, H] → [B, H]: each sequence's first position (an encoder's pooling);
+// the gradient flows into those positions only.
+Value first_token(Graph& g, Value x);
 // Mean cross-entropy of logits [N, V] against int32 targets [N] (host memory),
 // over the targets that are not kernels::kIgnoreIndex → a one-element value.
 Value cross_entropy(Graph& g, Value logits, const Tensor& targets);

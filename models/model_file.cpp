@@ -37,6 +37,11 @@ void save_model(const CausalLM& model, const std::string& path, kernels::DType d
 }
 
 Qwen2Config read_config(const runtime::H5File& file) {
+  // Other kinds of model (the encoder classifier) say so in a root attribute.
+  if (file.has_attribute("/", "model_kind")) {
+    throw runtime::H5Error(file.path() + ": not a causal LM (model_kind is \"" + file.attribute("/", "model_kind") +
+                           "\")");
+  }
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(file.attribute("/", "config"));
