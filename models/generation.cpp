@@ -76,10 +76,18 @@ class CachedDecoder {
       k::add_bias(kk, L.k_bias->value);
       k::add_bias(v, L.v_bias->value);
       Tensor attn = Tensor::empty({n, h});
-      for (std::size_t i = 0; i < seqs.size(); ++i) {
-        const std::int64_t s = seqs[i], r0 = start[i], len = static_cast<std::int64_t>(tokens[i].size());
+      // Rotary embeddings and attention per sequence, the sequences side by
+      // side on the threads (each one's kernels then run on one thread; the
+      // result is the same either way). Everything they write is allocated
+      // here, outside the parallel loop.
+      Tensor qrot = Tensor::empty({n, hq, d}), lse_all = Tensor::empty({n * hq});
+      const std::int64_t nseq = static_cast<std::int64_t>(seqs.size());
+#pragma omp parallel for schedule(dynamic) if (nseq > 1)
+      for (std::int64_t i = 0; i < nseq; ++i) {
+        const std::size_t u = static_cast<std::size_t>(i);
+        const std::int64_t s = seqs[u], r0 = start[u], len = static_cast<std::int64_t>(tokens[u].size());
         const std::int64_t pos = length_[static_cast<std::size_t>(s)];
-        Tensor qi = Tensor::empty({1, len, hq, d});
+        Tensor qi = qrot.slice(r0, r0 + len).view({1, len, hq, d});
         k::rope_forward(qi, q.slice(r0, r0 + len).view({1, len, hq, d}), pos, theta);
         // Keys and values of the new tokens go straight into the cache.
         Tensor kc = kcache_[static_cast<std::size_t>(l)].slice(s, s + 1).view({max_len_, hkv, d});
@@ -91,7 +99,7 @@ class CachedDecoder {
         const Tensor keys = kc.slice(0, pos + len).view({1, pos + len, hkv, d});
         const Tensor values = vc.slice(0, pos + len).view({1, pos + len, hkv, d});
         Tensor out = attn.slice(r0, r0 + len).view({1, len, hq, d});
-        Tensor lse = Tensor::empty({1, hq, len});
+        Tensor lse = lse_all.slice(hq * r0, hq * (r0 + len)).view({1, hq, len});
         k::attention_forward(out, lse, qi, keys, values, pos, scale);
       }
       Tensor o = linear(attn, W.o, h);
@@ -228,12 +236,19 @@ std::vector<Generated> generate(CausalLM& model, const std::vector<std::vector<s
   std::vector<std::vector<std::int32_t>> feed = prompts;  // first the prompts (prefill), then one token each
   while (!active.empty()) {
     const Tensor logits = decoder.step(active, feed);
+    // Each sequence draws from its own stream: side by side on the threads.
+    const std::int64_t nactive = static_cast<std::int64_t>(active.size());
+    std::vector<std::pair<std::int32_t, float>> drawn(active.size());
+#pragma omp parallel for schedule(static) if (nactive > 1)
+    for (std::int64_t i = 0; i < nactive; ++i) {
+      const std::size_t s = static_cast<std::size_t>(active[static_cast<std::size_t>(i)]);
+      drawn[static_cast<std::size_t>(i)] = draw(logits.data<float>() + i * c.vocab_size, c.vocab_size, options, rngs[s]);
+    }
     std::vector<std::int64_t> still;
     std::vector<std::vector<std::int32_t>> next;
     for (std::size_t i = 0; i < active.size(); ++i) {
       const std::size_t s = static_cast<std::size_t>(active[i]);
-      const auto [token, lp] =
-          draw(logits.data<float>() + static_cast<std::int64_t>(i) * c.vocab_size, c.vocab_size, options, rngs[s]);
+      const auto [token, lp] = drawn[i];
       out[s].tokens.push_back(token);
       out[s].logprobs.push_back(lp);
       const bool stop =

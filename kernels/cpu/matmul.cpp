@@ -6,62 +6,16 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/few_rows.h"
 
 namespace newsrl::kernels::cpu {
 
 namespace {
 
-// y = alpha * x wᵀ + beta * y for a handful of rows x [m, k] against a wide
-// w [n, k]: the shape of every projection while decoding a batch. sgemm packs
-// all of w on every call, which at m ≤ 16 costs as much as the product itself
-// (measured: half of OpenBLAS's time in generation); here each row of w is
-// read once and dotted with every row of x, which stays in L1. W is float or
-// bf16 (widened to float as it is loaded: decoding reads half the bytes).
+// At most this many rows of x take the few-rows kernel (few_rows.h).
 constexpr std::int64_t kFewRows = 16;
 
-inline float widen(float v) { return v; }
 inline float widen(bf16 v) { return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16); }
-
-template <class W>
-void few_rows_times_transposed(float* y, const float* x, const W* w, std::int64_t m, std::int64_t n, std::int64_t k,
-                               float alpha, float beta) {
-  auto store = [&](std::int64_t i, std::int64_t j, float v) {
-    float& out = y[i * n + j];
-    out = alpha * v + (beta == 0.0f ? 0.0f : beta * out);
-  };
-  // Blocks of 4 rows of w against 2 rows of x: 8 running sums share each load.
-#pragma omp parallel for schedule(static) if (m * n * k >= kParallelWork)
-  for (std::int64_t j0 = 0; j0 < n; j0 += 4) {
-    const std::int64_t jn = std::min<std::int64_t>(4, n - j0);
-    const W* w0 = w + j0 * k;
-    const W* w1 = w + (j0 + (jn > 1 ? 1 : 0)) * k;
-    const W* w2 = w + (j0 + (jn > 2 ? 2 : 0)) * k;
-    const W* w3 = w + (j0 + (jn > 3 ? 3 : 0)) * k;
-    for (std::int64_t i = 0; i < m; i += 2) {
-      const float* xa = x + i * k;
-      const float* xb = x + (i + 1 < m ? i + 1 : i) * k;
-      float a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
-      for (std::int64_t l = 0; l < k; ++l) {
-        const float u = xa[l], v = xb[l];
-        const float c0 = widen(w0[l]), c1 = widen(w1[l]), c2 = widen(w2[l]), c3 = widen(w3[l]);
-        a0 += u * c0;
-        a1 += u * c1;
-        a2 += u * c2;
-        a3 += u * c3;
-        b0 += v * c0;
-        b1 += v * c1;
-        b2 += v * c2;
-        b3 += v * c3;
-      }
-      const float as[4] = {a0, a1, a2, a3}, bs[4] = {b0, b1, b2, b3};
-      for (std::int64_t q = 0; q < jn; ++q) {
-        store(i, j0 + q, as[q]);
-        if (i + 1 < m) store(i + 1, j0 + q, bs[q]);
-      }
-    }
-  }
-}
 
 // y = alpha * x wᵀ + beta * y with bf16 w [n, k] and many rows (a prefill):
 // blocks of w's rows widened to float32 (a block stays in L2), then sgemm on
