@@ -218,4 +218,11 @@ Value policy_loss(Graph& g, Value logp, const Tensor& old_logp, const Tensor& ad
   });
 }
 
+Value scale(Graph& g, Value x, float s) {
+  Tensor out = like(x.tensor());
+  k::copy(out, x.tensor());
+  k::scale(out, s);
+  return g.record(out, {x}, [&g, x, s](const Tensor& dy) { k::accumulate(g.grad(x), dy, s); });
+}
+
 }  // namespace newsrl::models::fn

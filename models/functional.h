@@ -26,6 +26,7 @@ Value unary(Graph& g, Unary op, Value x);
 Value add(Graph& g, Value a, Value b);
 Value sub(Graph& g, Value a, Value b);  // a - b
 Value mul(Graph& g, Value a, Value b);
+Value scale(Graph& g, Value x, float s);  // x * s
 Value softmax(Graph& g, Value x, bool log = false);
 Value dropout(Graph& g, Value x, float p, std::uint64_t seed);
 // The same elements under another shape (shares storage).

@@ -1,0 +1,87 @@
+#include "models/policy_step.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "models/functional.h"
+
+namespace newsrl::models {
+
+namespace k = kernels;
+
+Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySample>& batch,
+                       const PolicyStepOptions& o, PolicyStepStats* stats, CausalLM* reference) {
+  if (batch.empty()) throw std::invalid_argument("policy step: an empty batch");
+  if (!(o.temperature > 0)) throw std::invalid_argument("policy step: temperature must be positive");
+  if (o.clip.beta > 0 && reference == nullptr) throw std::invalid_argument("policy step: KL weight without a reference");
+  const std::int64_t vocab = policy.config().vocab_size;
+  std::int64_t t = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const PolicySample& s = batch[i];
+    if (s.prompt.empty()) throw std::invalid_argument("policy step: sample " + std::to_string(i) + " has no prompt");
+    if (s.old_logprobs.size() != s.completion.size()) {
+      throw std::invalid_argument("policy step: sample " + std::to_string(i) + " has " +
+                                  std::to_string(s.old_logprobs.size()) + " old log-probs for " +
+                                  std::to_string(s.completion.size()) + " tokens");
+    }
+    t = std::max<std::int64_t>(t, static_cast<std::int64_t>(s.prompt.size() + s.completion.size()));
+  }
+  const std::int64_t b = static_cast<std::int64_t>(batch.size()), rows = b * t;
+  // Right-padded ids; row (i, p - 1) predicts completion token j at position p = |prompt| + j.
+  Tensor ids = Tensor::zeros({b, t}, k::DType::i32);
+  Tensor targets = Tensor::empty({rows}, k::DType::i32);
+  Tensor old = Tensor::zeros({rows}), adv = Tensor::zeros({rows});
+  std::int32_t* pid = ids.data<std::int32_t>();
+  std::int32_t* pt = targets.data<std::int32_t>();
+  std::fill(pt, pt + rows, k::kIgnoreIndex);
+  float *po = old.data<float>(), *pa = adv.data<float>();
+  std::int64_t tokens = 0;
+  for (std::int64_t i = 0; i < b; ++i) {
+    const PolicySample& s = batch[static_cast<std::size_t>(i)];
+    std::int64_t p = 0;
+    for (std::int32_t id : s.prompt) pid[i * t + p++] = id;
+    for (std::size_t j = 0; j < s.completion.size(); ++j, ++p) {
+      const std::int32_t id = s.completion[j];
+      if (id < 0 || id >= vocab) throw std::invalid_argument("policy step: token id " + std::to_string(id) + " out of range");
+      pid[i * t + p] = id;
+      pt[i * t + p - 1] = id;
+      po[i * t + p - 1] = s.old_logprobs[j];
+      pa[i * t + p - 1] = s.advantage;
+      ++tokens;
+    }
+  }
+  auto logprobs = [&](CausalLM& model, bool trainable) {
+    Value logits = fn::view(g, model.logits(g, ids, trainable), {rows, vocab});
+    if (o.temperature != 1.0f) logits = fn::scale(g, logits, 1.0f / o.temperature);
+    return fn::token_logprobs(g, logits, targets);
+  };
+  Tensor ref;
+  if (o.clip.beta > 0) ref = logprobs(*reference, false).tensor();
+  const Value lp = logprobs(policy, true);
+  const Value loss = fn::policy_loss(g, lp, old, adv, ref, o.clip, o.normaliser);
+  if (stats != nullptr) {
+    const float* l = lp.tensor().data<float>();
+    double ratio_sum = 0, kl_sum = 0;
+    std::int64_t clipped = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      if (pt[r] == k::kIgnoreIndex) continue;
+      const double ratio = std::exp(static_cast<double>(l[r]) - po[r]);
+      ratio_sum += ratio;
+      clipped += ratio < 1.0 - o.clip.low || ratio > 1.0 + o.clip.high;
+      if (o.clip.beta > 0) {
+        const double d = static_cast<double>(ref.data<float>()[r]) - l[r];
+        kl_sum += std::exp(d) - d - 1.0;
+      }
+    }
+    stats->loss = loss.tensor().data<float>()[0];
+    stats->tokens = tokens;
+    stats->mean_ratio = tokens ? ratio_sum / static_cast<double>(tokens) : 0.0;
+    stats->clip_fraction = tokens ? static_cast<double>(clipped) / static_cast<double>(tokens) : 0.0;
+    stats->kl = tokens ? kl_sum / static_cast<double>(tokens) : 0.0;
+  }
+  return loss;
+}
+
+}  // namespace newsrl::models

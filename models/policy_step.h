@@ -1,0 +1,41 @@
+// One policy-gradient step's loss for a batch of sampled completions: the
+// Dr.GRPO / PPO clipped objective (fn::policy_loss) over every completion
+// token, from one forward of the policy over the right-padded sequences
+// (padding after a sequence cannot change its causal logits). Used by the
+// learners of GRPO and of on-policy distillation.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "models/causal_lm.h"
+
+namespace newsrl::models {
+
+struct PolicySample {
+  std::vector<std::int32_t> prompt, completion;
+  std::vector<float> old_logprobs;  // per completion token, under the sampling policy (at its temperature)
+  float advantage = 0.0f;
+};
+
+struct PolicyStepOptions {
+  kernels::PolicyClip clip;
+  float temperature = 1.0f;   // the sampling temperature: log-probs are of softmax(logits / temperature)
+  float normaliser = 1.0f;    // Dr.GRPO: sequences x max_new_tokens (dr_grpo_normaliser)
+};
+
+struct PolicyStepStats {
+  double loss = 0;
+  double clip_fraction = 0;  // completion tokens whose ratio left [1 - low, 1 + high]
+  double mean_ratio = 0;
+  double kl = 0;             // mean k3 KL to the reference per completion token (when there is one)
+  std::int64_t tokens = 0;   // completion tokens
+};
+
+// Records the loss on g (call g.backward(loss) next). `reference` (for the
+// KL term, clip.beta > 0) is run without gradients.
+Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySample>& batch,
+                       const PolicyStepOptions& options, PolicyStepStats* stats = nullptr,
+                       CausalLM* reference = nullptr);
+
+}  // namespace newsrl::models
