@@ -9,6 +9,7 @@
 
 #include <mpi.h>
 
+#include <deque>
 #include <vector>
 
 #include "runtime/wire.h"
@@ -56,6 +57,11 @@ class Transport {
     std::vector<MPI_Request> rest;  // body apart, bulk buffers
   };
   void retire();
+  // Messages a rank sends itself (the driver calling its own actors) skip
+  // MPI: a blocking send to oneself waits for a posted receive, and both
+  // inboxes may be full while the rank is busy sending (a deadlock seen
+  // with 2 KiB frames). They wait here, in order, for poll().
+  std::deque<wire::Message> loopback_;
   std::vector<char> spare_frame();  // recycled storage, or an empty vector
 
   MPI_Comm frames_ = MPI_COMM_NULL;

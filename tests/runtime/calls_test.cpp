@@ -193,3 +193,20 @@ TEST(Calls, ManyCallsInFlight) {
   // Each actor ran its calls in the order they were made.
   for (std::size_t i = 0; i < f.size(); ++i) EXPECT_EQ(f[i].get(), static_cast<int>(i / counters.size()) + 1);
 }
+
+TEST(Calls, TheDriverCallsItsOwnActorWithMidSizeFramesWithoutWaiting) {
+  // Frames of 1-2 KiB to the driver's own actor, many before any answer is
+  // awaited: sent to itself through MPI they deadlocked once both inboxes were
+  // full (a blocking send to oneself waits for a posted receive). They loop back.
+  Cluster cluster(MPI_COMM_WORLD, PlacementSpec{}.add("mine", std::vector<int>{0}));
+  auto mine = cluster.spawn<Counter>("mine", 0);
+  if (!cluster.is_driver()) {
+    cluster.serve();
+    return;
+  }
+  const std::string who(1500, 'x');
+  std::vector<Future<std::string>> f;
+  for (int i = 0; i < 50; ++i) f.push_back(mine[0].call(&Counter::greet, who, 1));
+  wait_all(f, 60s);
+  for (auto& r : f) EXPECT_EQ(r.get().size(), who.size() + 4);
+}
