@@ -229,7 +229,7 @@ std::vector<Generated> generate(CausalLM& model, const std::vector<std::vector<s
   if (prompts.empty() || options.max_new_tokens == 0) return out;
   CachedDecoder decoder(model, static_cast<std::int64_t>(prompts.size()), max_len, options.weights);
   std::vector<std::mt19937_64> rngs;
-  for (std::size_t i = 0; i < prompts.size(); ++i) rngs.emplace_back(stream_seed(options.seed, i));
+  for (std::size_t i = 0; i < prompts.size(); ++i) rngs.emplace_back(stream_seed(options.seed, options.first_stream + i));
 
   std::vector<std::int64_t> active(prompts.size());
   std::iota(active.begin(), active.end(), 0);

@@ -20,6 +20,9 @@ struct SamplingOptions {
   float top_p = 1.0f;        // 1: no nucleus cut
   std::vector<std::int32_t> stop_tokens;
   std::uint64_t seed = 0;
+  // Sequence i draws from stream first_stream + i of the seed: a batch split
+  // across workers samples what it would as one batch.
+  std::uint64_t first_stream = 0;
   // bf16: decode from bfloat16 copies of the weight matrices (made once per
   // call; half the bytes read per token, float32 activations and sums).
   kernels::DType weights = kernels::DType::f32;

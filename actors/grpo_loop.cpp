@@ -1,0 +1,117 @@
+#include "actors/grpo_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include "models/grpo.h"
+
+namespace newsrl::actors {
+
+namespace {
+
+// Contiguous shares of n items over k workers, the first ones one larger.
+std::vector<std::pair<std::size_t, std::size_t>> shares(std::size_t n, std::size_t k) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t at = 0;
+  for (std::size_t w = 0; w < k; ++w) {
+    const std::size_t size = n / k + (w < n % k ? 1 : 0);
+    out.emplace_back(at, size);
+    at += size;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout>>& rollouts,
+                                  std::vector<runtime::ActorHandle<PolicyLearner>>& learners,
+                                  const std::vector<std::vector<std::int32_t>>& prompts, const RewardFn& reward,
+                                  const GrpoLoopOptions& o, const std::function<void(const GrpoStepLog&)>& on_step) {
+  if (prompts.empty()) throw std::invalid_argument("GRPO needs prompts");
+  if (rollouts.empty() || learners.empty()) throw std::invalid_argument("GRPO needs rollout-workers and learners");
+  if (o.group < 2) throw std::invalid_argument("GRPO needs groups of at least 2 samples");
+  if (o.prompts_per_step < 1) throw std::invalid_argument("prompts_per_step must be at least 1");
+  std::mt19937_64 rng(o.seed);
+  std::vector<std::size_t> order(prompts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::size_t cursor = 0;
+  std::vector<GrpoStepLog> history;
+  for (int step = 1; step <= o.steps; ++step) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::vector<std::int32_t>> batch;
+    for (int i = 0; i < o.prompts_per_step; ++i) {
+      if (cursor == order.size()) {  // a new pass over the prompts, in a new order
+        std::shuffle(order.begin(), order.end(), rng);
+        cursor = 0;
+      }
+      batch.push_back(prompts[order[cursor++]]);
+    }
+    // Rollouts: each worker a contiguous share of the prompts.
+    std::vector<runtime::Future<std::vector<Sample>>> pending;
+    const auto prompt_shares = shares(batch.size(), rollouts.size());
+    for (std::size_t w = 0; w < rollouts.size(); ++w) {
+      const auto [from, count] = prompt_shares[w];
+      if (count == 0) continue;
+      SamplingParams p = o.sampling;
+      p.seed = o.seed + 1000003ull * static_cast<std::uint64_t>(step);
+      p.first_stream = from * static_cast<std::uint64_t>(o.group);
+      std::vector<std::vector<std::int32_t>> mine(batch.begin() + static_cast<long>(from),
+                                                  batch.begin() + static_cast<long>(from + count));
+      pending.push_back(rollouts[w].call(&PolicyRollout::sample, mine, o.group, p));
+    }
+    std::vector<Sample> samples;
+    for (auto& f : pending) {
+      for (Sample& s : f.get()) samples.push_back(std::move(s));
+    }
+    // Rewards and Dr.GRPO advantages.
+    const std::vector<float> rewards = reward(samples);
+    if (rewards.size() != samples.size()) throw std::logic_error("the reward function returned the wrong count");
+    const std::vector<float> adv = models::group_advantages(rewards, o.group);
+    GrpoStepLog log;
+    log.step = step;
+    double sum = 0, sq = 0, length = 0;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      samples[i].advantage = adv[i];
+      sum += rewards[i];
+      sq += static_cast<double>(rewards[i]) * rewards[i];
+      length += static_cast<double>(samples[i].completion.size());
+    }
+    const double n = static_cast<double>(samples.size());
+    log.reward_mean = sum / n;
+    log.reward_std = std::sqrt(std::max(0.0, sq / n - log.reward_mean * log.reward_mean));
+    log.zero_spread = models::zero_spread_share(rewards, o.group);
+    log.mean_length = length / n;
+    // One step on every learner, each on its share of the samples.
+    const float normaliser =
+        models::dr_grpo_normaliser(static_cast<std::int64_t>(samples.size()), o.sampling.max_new_tokens);
+    std::vector<runtime::Future<LearnerStats>> steps;
+    const auto sample_shares = shares(samples.size(), learners.size());
+    for (std::size_t l = 0; l < learners.size(); ++l) {
+      const auto [from, count] = sample_shares[l];
+      std::vector<Sample> shard(samples.begin() + static_cast<long>(from),
+                                samples.begin() + static_cast<long>(from + count));
+      steps.push_back(learners[l].call(&PolicyLearner::train, shard, normaliser));
+    }
+    for (std::size_t l = 0; l < steps.size(); ++l) {
+      LearnerStats st = steps[l].get();
+      if (l == 0) log.learner = st;
+    }
+    // Publish: the first learner's weights to every rollout-worker.
+    const runtime::Bulk weights = learners[0].call(&PolicyLearner::weights).get();
+    std::vector<runtime::Future<void>> loads;
+    for (auto& r : rollouts) loads.push_back(r.call(&PolicyRollout::load_weights, weights, std::int64_t{step}));
+    for (auto& f : loads) f.get();
+    log.policy_version = step;
+    log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    history.push_back(log);
+    if (on_step) on_step(log);
+  }
+  return history;
+}
+
+}  // namespace newsrl::actors

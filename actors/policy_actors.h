@@ -1,0 +1,108 @@
+// The two actors of on-policy training: rollout-workers sample completions
+// with their log-probs from a replica of the policy, learners update the
+// policy from scored samples. Data-parallel learners each take a shard of a
+// batch, sum their gradients over the learner group (so every replica takes
+// the same step) and stay identical; the first learner's weights are
+// published to the rollout-workers as one float32 buffer per policy version.
+#pragma once
+
+#include <boost/serialization/vector.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/causal_lm.h"
+#include "models/optimizer.h"
+#include "models/policy_step.h"
+#include "runtime/cluster.h"
+
+namespace newsrl::actors {
+
+// One sampled completion, as it travels between actors.
+struct Sample {
+  std::vector<std::int32_t> prompt, completion;
+  std::vector<float> logprobs;  // per completion token, under the sampling policy
+  float advantage = 0.0f;
+  bool stopped = false;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& prompt& completion& logprobs& advantage& stopped;
+  }
+};
+
+struct SamplingParams {
+  int max_new_tokens = 32;
+  float temperature = 1.0f;
+  int top_k = 0;
+  float top_p = 1.0f;
+  std::vector<std::int32_t> stop_tokens;
+  std::uint64_t seed = 0;
+  std::uint64_t first_stream = 0;  // this worker's first sequence in the whole batch
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& max_new_tokens& temperature& top_k& top_p& stop_tokens& seed& first_stream;
+  }
+};
+
+struct LearnerStats {
+  double loss = 0, clip_fraction = 0, mean_ratio = 0, grad_norm = 0;
+  std::int64_t tokens = 0, step = 0;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& loss& clip_fraction& mean_ratio& grad_norm& tokens& step;
+  }
+};
+
+// Where a policy starts: a checkpoint, or a preset/config with a seed.
+struct PolicySource {
+  std::string checkpoint;  // a model file; else:
+  std::string config_json;  // a Qwen2Config as JSON
+  std::uint64_t seed = 0;
+  models::CausalLM build() const;
+};
+
+class PolicyRollout {
+ public:
+  PolicyRollout(runtime::ActorContext& ctx, const PolicySource& source);
+  // `group` samples of each prompt, in prompt order.
+  std::vector<Sample> sample(const std::vector<std::vector<std::int32_t>>& prompts, int group,
+                             const SamplingParams& params);
+  // The learner's weights (every parameter, float32, in the model's order).
+  void load_weights(const runtime::Bulk& weights, std::int64_t version);
+  std::int64_t version() const { return version_; }
+  static void expose(runtime::Methods<PolicyRollout>& m);
+
+ private:
+  models::CausalLM model_;
+  std::int64_t version_ = 0;
+};
+
+struct LearnerOptions {
+  float lr = 1e-5f, weight_decay = 0.0f, clip_norm = 1.0f;
+  std::int64_t warmup = 0, total_steps = 1;
+  float clip_low = 0.2f, clip_high = 0.2f, temperature = 1.0f;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& lr& weight_decay& clip_norm& warmup& total_steps& clip_low& clip_high& temperature;
+  }
+};
+
+class PolicyLearner {
+ public:
+  PolicyLearner(runtime::ActorContext& ctx, const PolicySource& source, const LearnerOptions& options);
+  // One optimizer step from this learner's shard; `normaliser` is the whole
+  // batch's (Dr.GRPO: sequences x max_new_tokens). Every learner of the group
+  // must be called for the same step.
+  LearnerStats train(const std::vector<Sample>& shard, float normaliser);
+  runtime::Bulk weights() const;
+  static void expose(runtime::Methods<PolicyLearner>& m);
+
+ private:
+  runtime::Group& group_;
+  models::CausalLM model_;
+  models::Optimizer optimizer_;
+  LearnerOptions options_;
+};
+
+}  // namespace newsrl::actors
