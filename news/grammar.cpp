@@ -138,9 +138,9 @@ ParsedList parse_completion(std::string_view text, const ListLimits& limits) {
     long number = 0;
     std::string_view rest;
     if (!split_numbered(line, number, rest)) {
-      fail(where + (trim(line).empty() ? std::string("blank line")
-                                       : "expected '" + std::to_string(numbered + 1) + ". query', found " +
-                                             excerpt(line)));
+      fail(where + (trim(line).empty()
+                        ? std::string("blank line")
+                        : "expected '" + std::to_string(numbered + 1) + ". query', found " + excerpt(line)));
       continue;
     }
     ++numbered;
@@ -156,8 +156,8 @@ ParsedList parse_completion(std::string_view text, const ListLimits& limits) {
     if (has_control(rest)) fail(where + "query holds a control character");
     std::size_t words = split_on_space(query).size();
     if (words > static_cast<std::size_t>(limits.max_query_words))
-      fail(where + "query has " + std::to_string(words) + " words (at most " +
-           std::to_string(limits.max_query_words) + ")");
+      fail(where + "query has " + std::to_string(words) + " words (at most " + std::to_string(limits.max_query_words) +
+           ")");
     auto [it, fresh] = seen.emplace(query_key(query), out.queries.size() + 1);
     if (!fresh) {
       fail(where + "query " + excerpt(query) + " repeats query " + std::to_string(it->second));

@@ -22,8 +22,9 @@ TEST(Grammar, ValidListWithoutReasoning) {
 }
 
 TEST(Grammar, ValidListWithReasoningAndTrailingWhitespace) {
-  ParsedList p = parse("Reasoning: travels a lot and follows football.\n1. lisbon travel\n2.  arsenal   transfers \n"
-                       "<|im_end|>\n  \n");
+  ParsedList p = parse(
+      "Reasoning: travels a lot and follows football.\n1. lisbon travel\n2.  arsenal   transfers \n"
+      "<|im_end|>\n  \n");
   EXPECT_TRUE(p.valid) << p.error;
   EXPECT_EQ(p.reasoning, "travels a lot and follows football.");
   EXPECT_EQ(p.queries, (Queries{"lisbon travel", "arsenal transfers"}));
