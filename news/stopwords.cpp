@@ -19,8 +19,8 @@ const std::unordered_set<std::string_view>& stop_words() {
       "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them",
       "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very",
       "vs", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
-      "would", "you", "your", "best", "get", "how", "via", "amid", "says", "say", "said", "one", "two", "three",
-      "first", "last", "next", "week", "year", "years", "day", "days",
+      "would", "you", "your", "best", "get", "via", "amid", "says", "say", "said", "one", "two", "three", "first",
+      "last", "next", "week", "year", "years", "day", "days",
       // web pages' chrome
       "account", "cart", "checkout", "denied", "download", "email", "forbidden", "found", "home", "inbox", "index",
       "loading", "log", "login", "mail", "online", "page", "password", "policy", "privacy", "reset", "results",
