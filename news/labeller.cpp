@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "news/kmeans.h"
@@ -20,43 +21,57 @@ int label_cluster_count(std::size_t n, int max_queries) {
 
 std::string salient_phrase(const std::vector<std::string>& texts, const WordIdf& idf, int max_words,
                            const LabellerOptions& options) {
-  struct Stats {
-    int texts = 0;            // cluster texts holding the word
-    double position_sum = 0;  // its relative position (0 first .. 1 last), first occurrence per text
-  };
-  std::map<std::string, Stats> stats;  // ordered: ties break by the word
-  for (const std::string& text : texts) {
-    std::vector<std::u32string> words = split_words(text);
-    std::unordered_set<std::string> seen;
+  // Per text, each candidate word's first position in it.
+  std::vector<std::unordered_map<std::string, std::size_t>> where(texts.size());
+  std::map<std::string, int> holding;  // word -> texts holding it (ordered: ties break by the word)
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    std::vector<std::u32string> words = split_words(texts[t]);
     for (std::size_t i = 0; i < words.size(); ++i) {
       std::string w = to_utf8(words[i]);
-      if (is_stop_word(w) || looks_like_noise(w) || !idf.known(w) || !seen.insert(w).second) continue;
-      Stats& s = stats[w];
-      ++s.texts;
-      s.position_sum += words.size() > 1 ? static_cast<double>(i) / static_cast<double>(words.size() - 1) : 0.0;
+      if (is_stop_word(w) || looks_like_noise(w) || !idf.known(w)) continue;
+      if (where[t].emplace(w, i).second) ++holding[w];
     }
   }
   struct Scored {
     std::string word;
-    double weight, position;
+    double weight;
   };
   std::vector<Scored> scored;
-  for (const auto& [word, s] : stats) scored.push_back({word, s.texts * idf.idf(word), s.position_sum / s.texts});
+  for (const auto& [word, count] : holding) scored.push_back({word, count * idf.idf(word)});
   std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.weight > b.weight; });
+  if (scored.empty()) return "";
 
+  // The heaviest words: at least min_phrase_words, then while they weigh at
+  // least keep_ratio of the top word.
   const int limit = std::min(max_words, options.max_phrase_words);
-  std::vector<Scored> chosen;
+  std::vector<std::string> chosen;
   for (const Scored& s : scored) {
     if (static_cast<int>(chosen.size()) >= limit) break;
     if (static_cast<int>(chosen.size()) >= options.min_phrase_words &&
         s.weight < options.keep_ratio * scored.front().weight)
       break;
-    chosen.push_back(s);
+    chosen.push_back(s.word);
   }
-  std::stable_sort(chosen.begin(), chosen.end(),
-                   [](const Scored& a, const Scored& b) { return a.position < b.position; });
+
+  // The order the words most often take: a word scores one for each text in
+  // which it comes before another chosen word, minus one for each in which it
+  // comes after; the highest score first (ties: the heavier word).
+  std::vector<std::pair<int, std::size_t>> order;  // (-score, rank by weight)
+  for (std::size_t a = 0; a < chosen.size(); ++a) {
+    int score = 0;
+    for (std::size_t b = 0; b < chosen.size(); ++b) {
+      if (a == b) continue;
+      for (const auto& w : where) {
+        auto pa = w.find(chosen[a]), pb = w.find(chosen[b]);
+        if (pa == w.end() || pb == w.end()) continue;
+        score += pa->second < pb->second ? 1 : -1;
+      }
+    }
+    order.emplace_back(-score, a);
+  }
+  std::sort(order.begin(), order.end());
   std::string phrase;
-  for (const Scored& s : chosen) phrase += (phrase.empty() ? "" : " ") + s.word;
+  for (const auto& [score, a] : order) phrase += (phrase.empty() ? "" : " ") + chosen[a];
   return phrase;
 }
 

@@ -41,8 +41,9 @@ std::optional<Label> label_user(const User& user, const NewsTitles& titles, cons
 int label_cluster_count(std::size_t n, int max_queries);
 
 // The phrase of one cluster's texts: its top words by (texts holding the
-// word) x idf, stop words and noise-looking tokens skipped, ordered by where
-// they sit in the texts on average. "" when no word qualifies.
+// word) x idf, stop words, noise-looking and corpus-unknown words skipped,
+// in the order they most often take in the texts (pairwise). "" when no word
+// qualifies.
 std::string salient_phrase(const std::vector<std::string>& texts, const WordIdf& idf, int max_words,
                            const LabellerOptions& options);
 
