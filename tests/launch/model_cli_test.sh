@@ -7,21 +7,8 @@ set -u
 bin="$1/newsrl"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && echo "$2" | head -20
-  failures=$((failures + 1))
-}
-check() {
-  local name="$1" want="$2"
-  shift 2
-  out=$(timeout 300 "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ]; then fail "$name: exit $rc, want $want" "$out"; return 1; fi
-  echo "ok   $name"
-}
-has() { grep -qF -- "$2" <<<"$out" || fail "$1: output lacks: $2" "$out"; }
+# shellcheck source=check_lib.sh
+source "$(dirname "$0")/check_lib.sh"
 
 check "init a preset" 0 "$bin" model init --preset nano --seed 3 --out "$tmp/nano.h5"
 has "init" "312384 parameters"
@@ -65,4 +52,4 @@ check "a checkpoint that lacks a dataset" 2 "$bin" model forward --ckpt "$tmp/ou
 has "lacks a dataset" "missing attribute config"
 check "prompt id out of range" 2 "$bin" model generate --ckpt "$tmp/nano.h5" --prompt-ids '[[1,99999]]'
 has "prompt id out of range" "prompt 0: token id 99999 is outside the vocabulary of 1024"
-exit $failures
+finish

@@ -8,21 +8,8 @@ bin="$1/newsrl"
 fixtures="$(cd "$(dirname "$0")/../news/fixtures" && pwd)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && echo "$2" | head -20
-  failures=$((failures + 1))
-}
-check() {
-  local name="$1" want="$2"
-  shift 2
-  out=$(timeout 300 "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ]; then fail "$name: exit $rc, want $want" "$out"; return 1; fi
-  echo "ok   $name"
-}
-has() { grep -qF -- "$2" <<<"$out" || fail "$1: output lacks: $2" "$out"; }
+# shellcheck source=check_lib.sh
+source "$(dirname "$0")/check_lib.sh"
 
 # A world from a config, with command-line overrides.
 cat >"$tmp/world.toml" <<'TOML'
@@ -122,8 +109,4 @@ has "bad rows" "nothing written"
 check "import-mind --skip-bad-rows" 0 "$bin" import-mind --news "$fixtures/mind/news_bad.tsv" --behaviors "$fixtures/mind/behaviors_bad.tsv" --out "$tmp/mb" --salt s --skip-bad-rows
 has "skip" "6 malformed rows skipped"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failures"
-  exit 1
-fi
-echo "all news data CLI checks passed"
+finish

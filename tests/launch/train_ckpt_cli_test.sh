@@ -8,21 +8,8 @@ set -u
 bin="$1/newsrl"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && echo "$2" | head -20
-  failures=$((failures + 1))
-}
-check() {
-  local name="$1" want="$2"
-  shift 2
-  out=$(timeout 300 "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ]; then fail "$name: exit $rc, want $want" "$out"; return 1; fi
-  echo "ok   $name"
-}
-has() { grep -qF -- "$2" <<<"$out" || fail "$1: output lacks: $2" "$out"; }
+# shellcheck source=check_lib.sh
+source "$(dirname "$0")/check_lib.sh"
 one_line() { [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "$1: want one line" "$out"; }
 
 # 300 documents of token ids below nano's vocabulary of 1024.
@@ -112,4 +99,4 @@ has "config typo" "[train] step: unknown key"
 check "not a checkpoint" 2 "$bin" ckpt ls "$tmp/ids.jsonl"
 one_line "not a checkpoint"
 
-[ "$failures" -eq 0 ] && echo "all passed" || { echo "$failures failed"; exit 1; }
+finish
