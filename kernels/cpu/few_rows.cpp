@@ -71,7 +71,9 @@ void block(float* y, const float* x, const W* w, I i, I j, I n, I k, float alpha
       vf xv = load(x + (i + r) * k + l);
       // Held in a register: left alone, GCC folds this load into each of the
       // C multiply-adds below and issues it C times (load-bound).
+#if defined(__x86_64__)
       __asm__("" : "+v"(xv));
+#endif
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] += xv * wv[c];
     }
