@@ -288,7 +288,8 @@ int export_hf(const Flags& o) {
 }  // namespace
 
 Runner add_ckpt_commands(CLI::App& app) {
-  CLI::App* ckpt = app.add_subcommand("ckpt", "Inspect, compare and check checkpoints (docs/checkpoint-format.md)");
+  CLI::App* ckpt = app.add_subcommand(
+      "ckpt", "Checkpoints: ls, diff, verify, and Hugging Face import-hf/export-hf (docs/checkpoint-format.md)");
   ckpt->require_subcommand(1);
   auto f = std::make_shared<Flags>();
   CLI::App* ls_cmd = ckpt->add_subcommand("ls", "Config summary, step, parameter count, one row per tensor");

@@ -86,7 +86,8 @@ int train_lm(const Flags& f, const char* version) {
 }  // namespace
 
 Runner add_train_commands(CLI::App& app, const char* version) {
-  CLI::App* train = app.add_subcommand("train", "Train models");
+  CLI::App* train = app.add_subcommand(
+      "train", "Train models: lm (next-token training on token ids, with checkpoints and exact resume)");
   train->require_subcommand(1);
   auto f = std::make_shared<Flags>();
   CLI::App* lm = train->add_subcommand(
