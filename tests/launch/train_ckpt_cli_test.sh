@@ -12,8 +12,10 @@ trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/check_lib.sh"
 one_line() { [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "$1: want one line" "$out"; }
 
-# 300 documents of token ids below nano's vocabulary of 1024.
-for i in $(seq 1 300); do
+# 30 documents of token ids below nano's vocabulary of 1024: about 37 windows
+# of 32 tokens, so 16 steps of 4 windows cross into a second epoch (step 10)
+# and the checkpoint the run resumes from (step 12) lies in it.
+for i in $(seq 1 30); do
   printf '['
   for j in $(seq 0 $((20 + i % 40))); do printf '%s%d' "$([ "$j" -gt 0 ] && echo ,)" $(((i * 131 + j * 17) % 1024)); done
   printf ']\n'
@@ -23,7 +25,7 @@ cat >"$tmp/run.toml" <<TOML
 preset = "nano"
 [train]
 data = "$tmp/ids.jsonl"
-steps = 12
+steps = 16
 batch = 4
 seq = 32
 warmup = 3
@@ -33,30 +35,30 @@ log_every = 4
 TOML
 
 check "uninterrupted run" 0 "$bin" train lm --config "$tmp/run.toml" --run "$tmp/a"
-has "uninterrupted run" "step 12/12"
-out=$(NEWSRL_KILL_AT_STEP=10 timeout 300 "$bin" train lm --config "$tmp/run.toml" --run "$tmp/b" 2>&1)
+has "uninterrupted run" "step 16/16"
+out=$(NEWSRL_KILL_AT_STEP=14 timeout 300 "$bin" train lm --config "$tmp/run.toml" --run "$tmp/b" 2>&1)
 rc=$?
-[ "$rc" -ne 0 ] && echo "ok   killed in step 10 (exit $rc)" || fail "the kill hook did not kill" "$out"
-[ "$(cat "$tmp/b/checkpoints/latest")" = "step-00000008.h5" ] || fail "latest should be step 8 after the kill"
+[ "$rc" -ne 0 ] && echo "ok   killed in step 14 (exit $rc)" || fail "the kill hook did not kill" "$out"
+[ "$(cat "$tmp/b/checkpoints/latest")" = "step-00000012.h5" ] || fail "latest should be step 12 after the kill"
 check "resume" 0 "$bin" train lm --run "$tmp/b" --resume
-has "resume" "from $tmp/b/checkpoints/step-00000008.h5 (step 8)"
-has "resume" "step 12/12"
-check "diff after resume" 0 "$bin" ckpt diff "$tmp/a/checkpoints/step-00000012.h5" "$tmp/b/checkpoints/step-00000012.h5" --json
+has "resume" "from $tmp/b/checkpoints/step-00000012.h5 (step 12)"
+has "resume" "step 16/16"
+check "diff after resume" 0 "$bin" ckpt diff "$tmp/a/checkpoints/step-00000016.h5" "$tmp/b/checkpoints/step-00000016.h5" --json
 has "bit-identical" '"identical":true'
 [ "$(cut -d, -f1-4 "$tmp/a/metrics.jsonl")" = "$(cut -d, -f1-4 "$tmp/b/metrics.jsonl")" ] ||
   fail "metrics.jsonl of the resumed run differs in loss or lr"
-[ "$(wc -l <"$tmp/b/metrics.jsonl")" -eq 12 ] || fail "metrics.jsonl should have 12 lines"
+[ "$(wc -l <"$tmp/b/metrics.jsonl")" -eq 16 ] || fail "metrics.jsonl should have 16 lines"
 ls "$tmp/a/checkpoints"/step-*.h5 | wc -l | grep -qx 2 || fail "keep_last = 2 should leave two checkpoints"
 
-ck="$tmp/a/checkpoints/step-00000012.h5"
+ck="$tmp/a/checkpoints/step-00000016.h5"
 check "ls" 0 "$bin" ckpt ls "$ck"
 has "ls" "parameters: 312384"
-has "ls" "step: 12"
+has "ls" "step: 16"
 has "ls" "/optimizer/m/model.norm.weight"
 check "ls --stats --json" 0 "$bin" ckpt ls "$ck" --stats --json
 has "ls --json" '"name":"/model/model.norm.weight"'
 has "ls --json" '"nan":0'
-check "diff of two steps" 0 "$bin" ckpt diff "$tmp/a/checkpoints/step-00000008.h5" "$ck"
+check "diff of two steps" 0 "$bin" ckpt diff "$tmp/a/checkpoints/step-00000012.h5" "$ck"
 has "diff" "different"
 check "verify" 0 "$bin" ckpt verify "$ck"
 has "verify" "intact"
