@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "actors/training_data.h"
 #include "models/model_file.h"
 #include "models/training_checkpoint.h"
 #include "runtime/checkpoint.h"
@@ -25,33 +26,6 @@ using kernels::Tensor;
 using models::CausalLM;
 
 namespace {
-
-// Every line of the file, one array of ids each, joined into one stream.
-std::vector<std::int32_t> read_token_stream(const std::string& path, std::int64_t vocab) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot read the data file");
-  std::vector<std::int32_t> stream;
-  std::string line;
-  for (std::int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    nlohmann::json ids;
-    try {
-      ids = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw std::invalid_argument(where + "not JSON (want one array of token ids per line)");
-    }
-    if (!ids.is_array()) throw std::invalid_argument(where + "not an array of token ids");
-    for (const nlohmann::json& id : ids) {
-      if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() >= vocab) {
-        throw std::invalid_argument(where + "token " + id.dump() + " is not an id below the vocabulary size " +
-                                    std::to_string(vocab));
-      }
-      stream.push_back(id.get<std::int32_t>());
-    }
-  }
-  return stream;
-}
 
 models::Qwen2Config model_config(const LmTrainingOptions& o) {
   const int given = !o.preset.empty() + !o.model_config.empty() + !o.init_checkpoint.empty();
@@ -115,11 +89,14 @@ int train_lm(const LmTrainingOptions& o, const std::string& run, bool resume, co
     throw std::invalid_argument("train.seq " + std::to_string(o.seq) + " exceeds max_position_embeddings " +
                                 std::to_string(config.max_position_embeddings));
   }
-  const std::vector<std::int32_t> stream = read_token_stream(o.data, config.vocab_size);
-  const std::int64_t windows = static_cast<std::int64_t>(stream.size()) / o.seq;
+  const TrainingData data = TrainingData::load(o.data, config.vocab_size, o.seq);
+  if (o.sft && !data.examples()) {
+    throw std::invalid_argument(o.data + ": train sft needs {\"prompt\": [...], \"target\": [...]} lines (newsrl data sft)");
+  }
+  const std::int64_t windows = data.items();  // windows of the stream, or examples
   if (windows < o.batch) {
-    throw std::invalid_argument(o.data + ": " + std::to_string(stream.size()) + " tokens make " +
-                                std::to_string(windows) + " windows of " + std::to_string(o.seq) +
+    throw std::invalid_argument(o.data + ": " + std::to_string(data.tokens()) + " tokens make " +
+                                std::to_string(windows) + (data.examples() ? " examples" : " windows of " + std::to_string(o.seq)) +
                                 ", fewer than one batch of " + std::to_string(o.batch));
   }
 
@@ -173,37 +150,38 @@ int train_lm(const LmTrainingOptions& o, const std::string& run, bool resume, co
   std::ofstream metrics(metrics_path, std::ios::app);
   const bool terminal = (&progress == &std::cerr) && isatty(STDERR_FILENO);
   const std::int64_t kill_step = kill_at_step();
-  Tensor ids = Tensor::empty({o.batch, o.seq}, kernels::DType::i32);
+  Tensor ids, labels;
+  std::vector<std::int64_t> items(static_cast<std::size_t>(o.batch));
   models::Graph graph;
   const auto start = std::chrono::steady_clock::now();
-  const std::int64_t first_step = state.global_step;
+  const std::int64_t first_step = state.global_step, first_tokens = state.tokens_seen;
   while (state.global_step < o.steps) {
-    // The batch: the next `batch` windows of this epoch's order.
-    std::int32_t* dst = ids.data<std::int32_t>();
+    // The batch: the next `batch` items of this epoch's order.
     for (std::int64_t b = 0; b < o.batch; ++b) {
       const std::int64_t in_epoch = state.data_cursor % windows;
       if (in_epoch == 0 && state.data_cursor > 0) {  // a new epoch: its order comes from the generator
         epoch_rng = next_epoch_rng;
         next_epoch_rng = draw_order();
       }
-      const std::int64_t w = order[static_cast<std::size_t>(in_epoch)];
-      std::copy_n(stream.begin() + w * o.seq, o.seq, dst + b * o.seq);
+      items[static_cast<std::size_t>(b)] = order[static_cast<std::size_t>(in_epoch)];
       ++state.data_cursor;
     }
+    std::int64_t targets = 0;
+    data.batch(items, ids, labels, targets);
     const auto t0 = std::chrono::steady_clock::now();
     graph.clear();
     model.zero_grad();
-    const models::Value loss = model.loss(graph, ids, ids);
+    const models::Value loss = model.loss(graph, ids, labels);
     graph.backward(loss);
     if (state.global_step + 1 == kill_step) std::raise(SIGKILL);
     const double grad_norm = optimizer.step();
     ++state.global_step;
-    state.tokens_seen += o.batch * o.seq;
+    state.tokens_seen += targets;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const float loss_value = loss.tensor().data<float>()[0];
     metrics << nlohmann::json{{"step", state.global_step},       {"loss", loss_value},
                               {"lr", optimizer.last_lr()},       {"grad_norm", grad_norm},
-                              {"tokens_seen", state.tokens_seen}, {"tokens_per_s", o.batch * o.seq / secs}}
+                              {"tokens_seen", state.tokens_seen}, {"tokens_per_s", static_cast<double>(targets) / secs}}
                    .dump()
             << "\n";
     metrics.flush();
@@ -214,7 +192,7 @@ int train_lm(const LmTrainingOptions& o, const std::string& run, bool resume, co
       const double rate = static_cast<double>(state.global_step - first_step) / elapsed;
       std::ostringstream line;
       line << "step " << state.global_step << "/" << o.steps << "  loss " << loss_value << "  "
-           << static_cast<long>(rate * static_cast<double>(o.batch * o.seq)) << " tokens/s  ETA "
+           << static_cast<long>(static_cast<double>(state.tokens_seen - first_tokens) / elapsed) << " tokens/s  ETA "
            << clock_text(static_cast<double>(o.steps - state.global_step) / rate);
       progress << (terminal ? "\r" : "") << line.str() << (terminal && !last ? "" : "\n") << std::flush;
     }

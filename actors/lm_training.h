@@ -2,10 +2,11 @@
 // ids, with checkpoints in a run folder and exact resume. One learner for
 // now; the GRPO issue adds data-parallel learners on the actor runtime.
 //
-// The data is a JSONL file, one JSON array of token ids per line (what
-// `newsrl tokenizer encode` prints). Lines are joined into one stream and cut
-// into windows of `seq` tokens; each epoch visits the windows in an order
-// shuffled by the run's generator. A checkpoint holds the model, AdamW, the
+// The data is a JSONL file (actors/training_data.h): token streams, one JSON
+// array of ids per line (what `newsrl tokenizer encode` prints), joined and
+// cut into windows of `seq` tokens; or SFT examples {"prompt", "target"}
+// (what `newsrl data sft` writes), the loss on the targets only. Each epoch
+// visits the items in an order shuffled by the run's generator. A checkpoint holds the model, AdamW, the
 // window cursor and the generator as of the epoch's start, so a resumed run
 // continues bit for bit.
 #pragma once
@@ -30,6 +31,7 @@ struct LmTrainingOptions {
   std::int64_t checkpoint_every = 50;
   int keep_last = 3;
   std::int64_t log_every = 10;
+  bool sft = false;  // train sft: the data must be SFT examples (actors/training_data.h)
 };
 
 // Trains into run folder `run`: config.toml (resolved), metrics.jsonl (one

@@ -1,4 +1,5 @@
 #include "launch/data_command.h"
+#include "launch/sft_data_command.h"
 
 #include <unistd.h>
 
@@ -226,7 +227,7 @@ int import_mind(const MindOptions& m) {
 
 Runner add_data_commands(CLI::App& app) {
   auto check = std::make_shared<CheckOptions>();
-  CLI::App* data = app.add_subcommand("data", "Check news datasets");
+  CLI::App* data = app.add_subcommand("data", "News datasets: check them, and make the warm start's examples (sft)");
   data->require_subcommand(1);
   CLI::App* check_cmd = data->add_subcommand(
       "check",
@@ -278,7 +279,10 @@ Runner add_data_commands(CLI::App& app) {
   mind_cmd->add_option("--max-errors", mind->import.max_shown, "List at most this many malformed rows")
       ->check(CLI::Range(0, 1000000));
 
+  const Runner sft = add_sft_data_command(*data);
+
   return [=]() -> std::optional<int> {
+    if (std::optional<int> status = sft()) return status;
     if (*check_cmd) return data_check(*check);
     if (*mind_cmd) return import_mind(*mind);
     if (*world_cmd) return world(*w);

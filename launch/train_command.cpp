@@ -19,7 +19,7 @@ struct Flags {
   bool resume = false, seed_given = false;
 };
 
-int train_lm(const Flags& f, const char* version) {
+int train_lm(const Flags& f, const char* version, bool sft) {
   std::string config_path = f.config;
   const std::string saved = (std::filesystem::path(f.run) / "config.toml").string();
   if (config_path.empty() && f.resume && std::filesystem::exists(saved)) config_path = saved;
@@ -32,6 +32,8 @@ int train_lm(const Flags& f, const char* version) {
     }
   }
   actors::LmTrainingOptions o;
+  o.sft = sft;
+  if (sft) o.seq = 512;  // a prompt (384 tokens by default) and its list
   Section model(root, "model", where), train(root, "train", where);
   model.get("preset", o.preset);
   model.get("config", o.model_config);
@@ -79,7 +81,7 @@ int train_lm(const Flags& f, const char* version) {
   resolved.insert("model", model_table);
   resolved.insert("train", train_table);
   std::ostringstream text;
-  text << "# newsrl train lm: the resolved config of this run\n" << resolved << "\n";
+  text << "# newsrl train " << (sft ? "sft" : "lm") << ": the resolved config of this run\n" << resolved << "\n";
   return actors::train_lm(o, f.run, f.resume, text.str(), version, std::cerr);
 }
 
@@ -87,24 +89,36 @@ int train_lm(const Flags& f, const char* version) {
 
 Runner add_train_commands(CLI::App& app, const char* version) {
   CLI::App* train = app.add_subcommand(
-      "train", "Train models: lm (next-token training on token ids, with checkpoints and exact resume)");
+      "train",
+      "Train models: lm (next-token training on token ids) and sft (the warm start on prompt/target examples), with "
+      "checkpoints and exact resume");
   train->require_subcommand(1);
   auto f = std::make_shared<Flags>();
+  auto common = [f](CLI::App* cmd) {
+    cmd->add_option("--config", f->config, "Run config (TOML) with [model] and [train]")->check(CLI::ExistingFile);
+    cmd->add_option("--run", f->run, "Run folder: config.toml, metrics.jsonl, checkpoints/")->required();
+    cmd->add_flag("--resume", f->resume, "Continue from the run folder's latest checkpoint (and its config.toml)");
+    cmd->add_option("--data", f->data, "Training data, JSONL (overrides [train] data)")->check(CLI::ExistingFile);
+    cmd->add_option("--preset", f->preset, "Model preset (overrides [model])");
+    cmd->add_option("--steps", f->steps, "Total steps (overrides [train] steps)")->check(CLI::PositiveNumber);
+    cmd->add_option("--seed", f->seed, "Seed (overrides [train] seed)")->each([f](const std::string&) {
+      f->seed_given = true;
+    });
+  };
   CLI::App* lm = train->add_subcommand(
       "lm",
-      "Next-token training of a causal LM on token ids (JSONL, one array per line), with checkpoints in the run "
-      "folder; --resume continues bit for bit from the latest one. Keys: docs/configuration.md");
-  lm->add_option("--config", f->config, "Run config (TOML) with [model] and [train]")->check(CLI::ExistingFile);
-  lm->add_option("--run", f->run, "Run folder: config.toml, metrics.jsonl, checkpoints/")->required();
-  lm->add_flag("--resume", f->resume, "Continue from the run folder's latest checkpoint (and its config.toml)");
-  lm->add_option("--data", f->data, "Token ids, JSONL (overrides [train] data)")->check(CLI::ExistingFile);
-  lm->add_option("--preset", f->preset, "Model preset (overrides [model])");
-  lm->add_option("--steps", f->steps, "Total steps (overrides [train] steps)")->check(CLI::PositiveNumber);
-  lm->add_option("--seed", f->seed, "Seed (overrides [train] seed)")->each([f](const std::string&) {
-    f->seed_given = true;
-  });
+      "Next-token training of a causal LM on token ids (JSONL, one array per line; SFT examples work too), with "
+      "checkpoints in the run folder; --resume continues bit for bit from the latest one. Keys: "
+      "docs/configuration.md");
+  common(lm);
+  CLI::App* sft = train->add_subcommand(
+      "sft",
+      "The warm start: the policy learns to write query lists from `newsrl data sft` examples (loss on the targets "
+      "only); the same keys, checkpoints and resume as train lm");
+  common(sft);
   return [=]() -> std::optional<int> {
-    if (*lm) return train_lm(*f, version);
+    if (*lm) return train_lm(*f, version, false);
+    if (*sft) return train_lm(*f, version, true);
     return std::nullopt;
   };
 }
