@@ -5,6 +5,7 @@
 #include "actors/doctor.h"
 #include "actors/roles.h"
 #include "launch/ckpt_command.h"
+#include "launch/clean_command.h"
 #include "launch/config.h"
 #include "launch/data_command.h"
 #include "launch/eval_command.h"
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
       launch::add_data_commands(app),
       launch::add_index_commands(app),
       launch::add_eval_commands(app),
+      launch::add_clean_commands(app),
   };
 
   try {
