@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -36,7 +35,7 @@ double value_at(H5Type type, const unsigned char* p, std::int64_t i) {
     case H5Type::f32:
       return reinterpret_cast<const float*>(p)[i];
     case H5Type::bf16:
-      return std::bit_cast<float>(static_cast<std::uint32_t>(reinterpret_cast<const std::uint16_t*>(p)[i]) << 16);
+      return kernels::bf16{reinterpret_cast<const std::uint16_t*>(p)[i]}.to_float();
     case H5Type::i32:
       return reinterpret_cast<const std::int32_t*>(p)[i];
     case H5Type::i64:

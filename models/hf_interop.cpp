@@ -1,7 +1,6 @@
 #include "models/hf_interop.h"
 
 #include <algorithm>
-#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -204,7 +203,7 @@ void export_hf(const std::string& checkpoint, const std::string& folder, const s
         if (reader.type() == runtime::H5Type::bf16 && !want_bf16) {  // widen
           const auto* h = reinterpret_cast<const std::uint16_t*>(buffer.data());
           std::vector<float> wide(n);
-          for (std::size_t k = 0; k < n; ++k) wide[k] = std::bit_cast<float>(static_cast<std::uint32_t>(h[k]) << 16);
+          for (std::size_t k = 0; k < n; ++k) wide[k] = kernels::bf16{h[k]}.to_float();
           writer.append(wide.data(), n * 4);
         } else if (reader.type() == runtime::H5Type::f32 && want_bf16) {  // round
           const auto* f = reinterpret_cast<const float*>(buffer.data());

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "kernels/dtype.h"
 #include "runtime/checkpoint.h"
 
 namespace newsrl::models {
@@ -125,7 +126,7 @@ void SafetensorsReader::read_rows_f32(const SafeTensor& t, std::int64_t row0, st
   read_bytes(offset, n * 2, staging_.data());
   const auto* h = reinterpret_cast<const std::uint16_t*>(staging_.data());
   for (std::size_t i = 0; i < n; ++i) {
-    out[i] = t.dtype == "BF16" ? std::bit_cast<float>(static_cast<std::uint32_t>(h[i]) << 16) : half_to_float(h[i]);
+    out[i] = t.dtype == "BF16" ? kernels::bf16{h[i]}.to_float() : half_to_float(h[i]);
   }
 }
 

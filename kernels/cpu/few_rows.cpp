@@ -1,7 +1,6 @@
 #include "kernels/cpu/few_rows.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 
 #include "kernels/cpu/cpu_ops.h"
@@ -37,7 +36,7 @@ inline vf load(const bf16* p) {
   return v;
 }
 inline float widen(float v) { return v; }
-inline float widen(bf16 v) { return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16); }
+inline float widen(bf16 v) { return v.to_float(); }
 
 // The sum of a vector's lanes, halving the width each step.
 inline float lane_sum(vf v) {

@@ -2,7 +2,6 @@
 #include "kernels/cpu/blas.h"
 
 #include <algorithm>
-#include <bit>
 #include <vector>
 
 #include "kernels/cpu/cpu_ops.h"
@@ -14,8 +13,6 @@ namespace {
 
 // At most this many rows of x take the few-rows kernel (few_rows.h).
 constexpr std::int64_t kFewRows = 16;
-
-inline float widen(bf16 v) { return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16); }
 
 // y = alpha * x wᵀ + beta * y with bf16 w [n, k] and many rows (a prefill):
 // blocks of w's rows widened to float32 (a block stays in L2), then sgemm on
@@ -30,7 +27,7 @@ void many_rows_times_transposed_bf16(float* y, const float* x, const bf16* w, st
     const std::int64_t jn = std::min(kBlock, n - j0);
     const bf16* src = w + j0 * k;
 #pragma omp parallel for schedule(static) if (jn * k >= kParallelWork)
-    for (std::int64_t i = 0; i < jn * k; ++i) wide[i] = widen(src[i]);
+    for (std::int64_t i = 0; i < jn * k; ++i) wide[i] = src[i].to_float();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(jn),
                 static_cast<int>(k), alpha, x, static_cast<int>(k), wide, static_cast<int>(k), beta, y + j0,
                 static_cast<int>(n));
