@@ -22,7 +22,8 @@ toml::table load_config(const std::string& path) {
 
 Section::Section(const toml::table& root, std::string table, std::string file)
     : name_(std::move(table)), file_(std::move(file)) {
-  const toml::node* node = root.get(name_);
+  // A dotted name ("rewards.ret") is a nested table.
+  const toml::node* node = root.at_path(name_).node();
   if (node != nullptr && !node->is_table()) throw runtime::ConfigError(file_ + ": " + name_ + " should be a table");
   table_ = node ? node->as_table() : nullptr;
 }
@@ -72,6 +73,21 @@ void Section::get(const char* key, double& value) {
     value = n->value<double>().value();
   }
   resolved_.insert_or_assign(key, value);
+}
+
+void Section::get(const char* key, std::vector<std::string>& value) {
+  if (const toml::node* n = find(key)) {
+    const toml::array* list = n->as_array();
+    if (list == nullptr) bad(key, "should be a list of strings");
+    value.clear();
+    for (const toml::node& item : *list) {
+      if (!item.is_string()) bad(key, "should be a list of strings");
+      value.push_back(item.value<std::string>().value());
+    }
+  }
+  toml::array out;
+  for (const std::string& v : value) out.push_back(v);
+  resolved_.insert_or_assign(key, out);
 }
 
 void Section::get(const char* key, bool& value) {

@@ -22,6 +22,7 @@ toml::table load_config(const std::string& path);
 // config.toml a run writes beside its outputs.
 class Section {
  public:
+  // `table` may be dotted ("rewards.ret") for a nested table.
   Section(const toml::table& root, std::string table, std::string file);
   void get(const char* key, std::string& value);
   void get(const char* key, std::int64_t& value);
@@ -29,6 +30,9 @@ class Section {
   void get(const char* key, std::uint64_t& value);
   void get(const char* key, double& value);
   void get(const char* key, bool& value);
+  void get(const char* key, std::vector<std::string>& value);
+  // The raw value of a key read by the caller itself (nullptr when absent).
+  const toml::node* node(const char* key) { return find(key); }
   void finish() const;
   const toml::table& resolved() const { return resolved_; }
 
