@@ -1,0 +1,489 @@
+#include "launch/run_command.h"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "actors/roles.h"
+#include "launch/config.h"
+#include "launch/reward_keys.h"
+#include "launch/run_config.h"
+#include "launch/stage_process.h"
+#include "news/schema.h"
+#include "runtime/errors.h"
+#include "runtime/failure.h"
+#include "runtime/placement.h"
+#include "runtime/quiet_wait.h"
+
+namespace newsrl::launch {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct RunFlags {
+  std::string config, out, until;
+  std::vector<std::string> sets;
+  bool resume = false;
+};
+
+// A key of a table that becomes a flag of a stage's subcommand.
+struct FlagKey {
+  const char* key;
+  const char* flag;
+};
+
+// The subcommand flags of one table's keys that are present; the Section
+// remembers them as read, so finish() reports any other key as unknown.
+std::vector<std::string> flags_of(Section& section, std::initializer_list<FlagKey> keys) {
+  std::vector<std::string> args;
+  for (const FlagKey& k : keys) {
+    const toml::node* n = section.node(k.key);
+    if (n == nullptr) continue;
+    if (const auto b = n->value_exact<bool>()) {
+      if (*b) args.emplace_back(k.flag);
+    } else if (const auto i = n->value_exact<std::int64_t>()) {
+      args.insert(args.end(), {k.flag, std::to_string(*i)});
+    } else if (const auto d = n->value_exact<double>()) {
+      std::ostringstream text;
+      text.precision(17);
+      text << *d;
+      args.insert(args.end(), {k.flag, text.str()});
+    } else if (const auto s = n->value_exact<std::string>()) {
+      args.insert(args.end(), {k.flag, *s});
+    } else {
+      throw runtime::ConfigError("[" + std::string(k.key) + "] should be a number, a string or a boolean");
+    }
+  }
+  return args;
+}
+
+// Everything the pipeline needs from the config, read and checked before any
+// stage starts (on every rank, so that each finds the same mistake).
+struct Pipeline {
+  std::string where;
+  toml::table root;
+  std::string preset = "micro";
+  toml::table world_table;
+  std::vector<std::string> tokenizer_flags, index_flags, clean_flags, prompt_flags, baseline_flags;
+  bool clean = true;
+  toml::table sft_train;
+  std::string sft_preset;
+  std::vector<std::string> baselines = {"recent-searches", "popular"};
+  runtime::PlacementSpec placement;
+};
+
+Pipeline read_pipeline(const toml::table& root, const std::string& where) {
+  Pipeline p;
+  p.where = where;
+  p.root = root;
+  check_tables(root,
+               {"run", "world", "tokenizer", "index", "clean", "prompt", "sft", "grpo", "rewards", "eval", "placement"},
+               where);
+  Section run(root, "run", where);
+  run.get("preset", p.preset);
+  run.finish();
+  if (const toml::table* w = root["world"].as_table()) p.world_table = *w;
+
+  Section tok(root, "tokenizer", where);
+  p.tokenizer_flags = flags_of(tok, {{"vocab_size", "--vocab-size"}, {"min_frequency", "--min-frequency"}});
+  tok.finish();
+  Section index(root, "index", where);
+  p.index_flags = flags_of(index, {{"kind", "--kind"}, {"dim", "--dim"}, {"flat_max", "--flat-max"}, {"seed", "--seed"}});
+  index.finish();
+  Section clean(root, "clean", where);
+  clean.get("enabled", p.clean);
+  p.clean_flags = flags_of(clean, {{"preset", "--preset"},
+                                   {"epochs", "--epochs"},
+                                   {"train_share", "--train-share"},
+                                   {"max_tokens", "--max-tokens"},
+                                   {"seed", "--seed"}});
+  clean.finish();
+  Section prompt(root, "prompt", where);
+  p.prompt_flags = flags_of(prompt, {{"max_tokens", "--max-tokens"},
+                                     {"max_queries", "--max-queries"},
+                                     {"reasoning", "--reasoning"},
+                                     {"max_users", "--max-users"}});
+  prompt.finish();
+
+  // [sft]: the keys of train sft's [train] (docs/configuration.md), and the model.
+  Section sft(root, "sft", where);
+  p.sft_preset = p.preset;
+  sft.get("preset", p.sft_preset);
+  if (const toml::table* s = root["sft"].as_table()) {
+    for (const auto& [key, node] : *s) {
+      const std::string k(key.str());
+      static const std::vector<std::string> train_keys = {"steps",  "batch",        "seq",     "lr",
+                                                          "min_lr", "warmup",       "weight_decay", "clip",
+                                                          "seed",   "checkpoint_every", "keep_last", "log_every"};
+      if (k == "preset") continue;
+      if (std::find(train_keys.begin(), train_keys.end(), k) == train_keys.end()) {
+        std::string known = "preset";
+        for (const std::string& t : train_keys) known += ", " + t;
+        throw runtime::ConfigError(where + " [sft] " + k + ": unknown key (known: " + known + ")");
+      }
+      node.visit([&](auto&& v) { p.sft_train.insert_or_assign(k, v); });
+    }
+  }
+
+  Section eval(root, "eval", where);
+  eval.get("baselines", p.baselines);
+  for (const std::string& b : p.baselines) {
+    if (b != "recent-searches" && b != "popular") {
+      throw runtime::ConfigError(where + " [eval] baselines: unknown \"" + b + "\" (recent-searches, popular)");
+    }
+  }
+  p.baseline_flags = flags_of(eval, {{"k", "--k"}, {"recent_days", "--recent-days"}, {"max_searches", "--max-searches"}});
+  eval.finish();
+
+  read_reward_config(root, where);
+  std::vector<std::string> roles = actors::role_names();
+  p.placement = runtime::PlacementSpec::from_toml(root["placement"].as_table(), where + " [placement]", roles, roles);
+  return p;
+}
+
+// The live line on a terminal (rank 0 only), and the stage lines for logs.
+class Progress {
+ public:
+  explicit Progress(bool speaks) : speaks_(speaks), tty_(speaks && isatty(STDERR_FILENO)) {}
+  void stage_line(const std::string& text) {
+    if (!speaks_) return;
+    clear();
+    std::cerr << text << "\n" << std::flush;
+  }
+  void live(const std::string& text) {
+    if (!tty_) return;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    std::cerr << "\r" << text.substr(0, 150) << "\033[K" << std::flush;
+    shown_ = true;
+  }
+  void clear() {
+    if (tty_ && shown_) std::cerr << "\r\033[K" << std::flush;
+    shown_ = false;
+  }
+
+ private:
+  bool speaks_, tty_, shown_ = false;
+  Clock::time_point last_{};
+};
+
+std::string human_seconds(double s) {
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
+// stages.json: each stage's status and time, rewritten after every change.
+class StageLog {
+ public:
+  explicit StageLog(fs::path path) : path_(std::move(path)) {
+    if (fs::exists(path_)) {
+      std::ifstream in(path_);
+      json_ = nlohmann::json::parse(in, nullptr, false);
+      if (json_.is_discarded() || !json_.contains("stages")) json_ = {{"stages", nlohmann::json::array()}};
+    } else {
+      json_ = {{"stages", nlohmann::json::array()}};
+    }
+  }
+  bool done(const std::string& name) const {
+    for (const auto& s : json_["stages"]) {
+      if (s.value("name", "") == name && s.value("status", "") == "done") return true;
+    }
+    return false;
+  }
+  void set(const std::string& name, const std::string& status, double seconds) {
+    for (auto& s : json_["stages"]) {
+      if (s.value("name", "") == name) {
+        s["status"] = status;
+        s["seconds"] = seconds;
+        write();
+        return;
+      }
+    }
+    json_["stages"].push_back({{"name", name}, {"status", status}, {"seconds", seconds}});
+    write();
+  }
+
+ private:
+  void write() const {
+    const fs::path tmp = path_.string() + ".tmp";
+    std::ofstream(tmp) << json_.dump(1) << "\n";
+    fs::rename(tmp, path_);
+  }
+  fs::path path_;
+  nlohmann::json json_;
+};
+
+// The tokenizer's training text: every article's title and abstract and every
+// event's text, one per line.
+void write_tokenizer_corpus(const fs::path& world, const fs::path& out) {
+  std::ofstream f(out);
+  for (const news::Article& a : news::load_news((world / "news.jsonl").string())) {
+    f << a.title << "\n";
+    if (!a.abstract.empty()) f << a.abstract << "\n";
+  }
+  for (const news::User& u : news::load_users((world / "users.jsonl").string())) {
+    for (const news::Event& e : u.events) {
+      if (!e.text.empty()) f << e.text << "\n";
+    }
+  }
+  if (!f.flush()) throw std::runtime_error("cannot write " + out.string());
+}
+
+class PipelineRun {
+ public:
+  PipelineRun(Pipeline p, RunFlags flags, std::string version, int rank)
+      : p_(std::move(p)),
+        f_(std::move(flags)),
+        version_(std::move(version)),
+        rank_(rank),
+        out_(fs::absolute(f_.out).lexically_normal()),
+        progress_(rank == 0),
+        stages_(out_ / "stages.json") {}
+
+  int run() {
+    const auto t0 = Clock::now();
+    struct Stage {
+      std::string name;
+      std::function<int()> body;
+    };
+    const fs::path world = out_ / "world", clean = out_ / (p_.clean ? "clean" : "world");
+    const std::vector<Stage> stages = {
+        {"world", [&] { return stage_world(); }},
+        {"tokenizer", [&] { return stage_tokenizer(); }},
+        {"index", [&] { return child("index", concat({"index", "build", "--world", world.string(), "--out", (out_ / "index").string()}, p_.index_flags)); }},
+        {"clean", [&] { return stage_clean(); }},
+        {"sft-data", [&] {
+           return child("sft-data", concat({"data", "sft", "--world", clean.string(), "--index", (out_ / "index").string(),
+                                            "--tokenizer", (out_ / "tokenizer.json").string(), "--out",
+                                            (out_ / "sft.jsonl").string()},
+                                           p_.prompt_flags));
+         }},
+        {"sft", [&] { return stage_sft(); }},
+        {"eval-baselines", [&] { return stage_baselines(clean); }},
+    };
+    const int total = static_cast<int>(stages.size());
+    for (int i = 0; i < total; ++i) {
+      const Stage& s = stages[static_cast<std::size_t>(i)];
+      const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(total) + "] " + s.name;
+      int status = 0;
+      if (rank_ == 0) {
+        if (stages_.done(s.name)) {
+          progress_.stage_line("run: " + label + ": done before, skipped");
+        } else {
+          progress_.stage_line("run: " + label + " ...");
+          stage_label_ = label;
+          const auto s0 = Clock::now();
+          stages_.set(s.name, "running", 0);
+          try {
+            status = s.body();
+          } catch (const std::exception& e) {
+            progress_.stage_line(std::string("newsrl: ") + e.what());
+            status = 1;
+          }
+          const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
+          stages_.set(s.name, status == 0 ? "done" : "failed", secs);
+          progress_.stage_line("run: " + label + (status == 0 ? " done in " : " FAILED after ") + human_seconds(secs) +
+                               (status == 0 ? "" : " (exit " + std::to_string(status) + "; see " +
+                                                      (out_ / "logs" / (s.name + ".log")).string() +
+                                                      "; --resume continues from here)"));
+        }
+      }
+      status = runtime::quiet_broadcast(MPI_COMM_WORLD, 0, status);
+      if (status != 0) return rank_ == 0 ? status : 0;
+      if (!f_.until.empty() && s.name == f_.until) break;
+    }
+    if (rank_ == 0) {
+      progress_.stage_line("run: finished in " + human_seconds(std::chrono::duration<double>(Clock::now() - t0).count()) +
+                           "; " + (out_ / "eval.json").string());
+    }
+    return 0;
+  }
+
+ private:
+  static std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+
+  // Runs `newsrl args` for stage `name`, its output in logs/<name>.log.
+  int child(const std::string& name, const std::vector<std::string>& args,
+            const std::function<void(const std::string&)>& on_line = {}) {
+    fs::create_directories(out_ / "logs");
+    const auto s0 = Clock::now();
+    const int status = run_newsrl_child(args, (out_ / "logs" / (name + ".log")).string(), [&](const std::string& line) {
+      if (on_line) on_line(line);
+      const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
+      progress_.live("run " + stage_label_ + " " + human_seconds(secs) + " | " + line);
+    });
+    progress_.clear();
+    return status;
+  }
+
+  int stage_world() {
+    fs::create_directories(out_ / "stages");
+    const fs::path config = out_ / "stages" / "world.toml";
+    toml::table t;
+    t.insert("world", p_.world_table);
+    std::ofstream(config) << "# the [world] table of " << p_.where << "\n" << t << "\n";
+    return child("world", {"world", "--config", config.string(), "--out", (out_ / "world").string()});
+  }
+
+  int stage_tokenizer() {
+    const fs::path corpus = out_ / "tokenizer-corpus.txt";
+    write_tokenizer_corpus(out_ / "world", corpus);
+    return child("tokenizer", concat({"tokenizer", "train", "--input", corpus.string(), "--out",
+                                      (out_ / "tokenizer.json").string()},
+                                     p_.tokenizer_flags));
+  }
+
+  int stage_clean() {
+    if (!p_.clean) return 0;
+    const std::string tok = (out_ / "tokenizer.json").string();
+    if (int s = child("clean", concat({"clean", "train", "--world", (out_ / "world").string(), "--tokenizer", tok,
+                                       "--out", (out_ / "cleaner.h5").string()},
+                                      p_.clean_flags));
+        s != 0) {
+      return s;
+    }
+    return child("clean", {"clean", "apply", "--world", (out_ / "world").string(), "--tokenizer", tok, "--model",
+                           (out_ / "cleaner.h5").string(), "--out", (out_ / "clean").string()});
+  }
+
+  int stage_sft() {
+    const fs::path config = out_ / "stages" / "sft.toml";
+    toml::table model{{"preset", p_.sft_preset}};
+    toml::table train = p_.sft_train;
+    train.insert_or_assign("data", (out_ / "sft.jsonl").string());
+    toml::table t{{"model", model}, {"train", train}};
+    std::ofstream(config) << "# train sft: the [sft] table of " << p_.where << "\n" << t << "\n";
+    const bool resume = fs::exists(out_ / "sft" / "checkpoints");
+    std::vector<std::string> args = {"train", "sft", "--config", config.string(), "--run", (out_ / "sft").string()};
+    if (resume) args.push_back("--resume");
+    return child("sft", args);
+  }
+
+  int stage_baselines(const fs::path& clean) {
+    nlohmann::json methods = nlohmann::json::object();
+    for (const std::string& m : p_.baselines) {
+      std::string json_line;
+      const int s = child("eval-baselines",
+                          concat({"eval", "heuristic", "--world", clean.string(), "--index", (out_ / "index").string(),
+                                  "--method", m, "--json"},
+                                 p_.baseline_flags),
+                          [&](const std::string& line) {
+                            if (!line.empty() && line.front() == '{') json_line = line;
+                          });
+      if (s != 0) return s;
+      methods[m] = nlohmann::json::parse(json_line);
+    }
+    merge_eval(methods);
+    return 0;
+  }
+
+  // eval.json holds {"methods": {...}}; each evaluation adds its methods.
+  void merge_eval(const nlohmann::json& methods) {
+    const fs::path path = out_ / "eval.json";
+    nlohmann::json eval = {{"methods", nlohmann::json::object()}};
+    if (fs::exists(path)) {
+      std::ifstream in(path);
+      nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
+      if (!old.is_discarded() && old.contains("methods")) eval = old;
+    }
+    for (const auto& [name, m] : methods.items()) eval["methods"][name] = m;
+    const fs::path tmp = path.string() + ".tmp";
+    std::ofstream(tmp) << eval.dump(2) << "\n";
+    fs::rename(tmp, path);
+  }
+
+  Pipeline p_;
+  RunFlags f_;
+  std::string version_;
+  int rank_;
+  fs::path out_;
+  Progress progress_;
+  StageLog stages_;
+  std::string stage_label_;
+};
+
+int run_pipeline(const RunFlags& flags, const char* version) {
+  const fs::path out = fs::absolute(flags.out).lexically_normal();
+  const fs::path saved = out / "config.toml";
+  std::string config_path = flags.config;
+  if (config_path.empty() && flags.resume) {
+    if (!fs::exists(saved)) throw runtime::ConfigError(out.string() + ": nothing to resume (no config.toml)");
+    config_path = saved.string();
+  }
+  if (!flags.resume && fs::exists(out / "stages.json")) {
+    throw runtime::ConfigError(out.string() + " already holds a run: --resume continues it, or choose another --out");
+  }
+  const std::string where = config_path.empty() ? "(no config)" : config_path;
+  const toml::table root = load_run_config(config_path, flags.sets);
+  Pipeline p = read_pipeline(root, where);
+
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const runtime::Placement placement = runtime::Placement::resolve(p.placement, size);
+  runtime::install_failure_handlers(rank, placement);
+  runtime::set_job_running(true);
+
+  if (rank == 0) {
+    fs::create_directories(out / "logs");
+    if (!fs::exists(saved) || !flags.config.empty() || !flags.sets.empty()) {
+      std::ofstream(saved) << "# newsrl run " << version << ": the config of this run (with every --set applied)\n"
+                           << root << "\n";
+    }
+  }
+  PipelineRun pipeline(std::move(p), flags, version, rank);
+  const int status = pipeline.run();
+  runtime::set_job_running(false);
+  runtime::uninstall_failure_handlers();
+  MPI_Finalize();
+  return status;
+}
+
+}  // namespace
+
+Runner add_run_commands(CLI::App& app, const char* version) {
+  auto f = std::make_shared<RunFlags>();
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "The whole pipeline in one job: world -> tokenizer -> index -> noise cleaning -> warm start (SFT) -> GRPO -> "
+      "evaluation against the baselines -> report, into one run folder. Stages already done are skipped with "
+      "--resume. Keys: docs/run.md");
+  run->add_option("--config", f->config, "Run config (TOML), e.g. launch/configs/quickstart.toml")
+      ->check(CLI::ExistingFile);
+  run->add_option("--out", f->out, "Run folder (config.toml, stages.json, logs/, eval.json, report.md, ...)")
+      ->required();
+  run->add_option("--set", f->sets, "Override a config key: table.key=value (repeatable), e.g. --set world.seed=7");
+  run->add_flag("--resume", f->resume, "Continue the run in --out: skip finished stages, resume training stages");
+  run->add_option("--until", f->until, "Stop after this stage (world, tokenizer, index, clean, sft-data, sft, ...)");
+  return [=]() -> std::optional<int> {
+    if (!*run) return std::nullopt;
+    return run_pipeline(*f, version);
+  };
+}
+
+}  // namespace newsrl::launch
