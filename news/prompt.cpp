@@ -1,7 +1,9 @@
 // Rendering the policy's prompt within its token budget (news/prompt.h).
 #include "news/prompt.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -65,6 +67,7 @@ struct Candidate {
   std::string line;  // "- text\n"
   int cost = 0;      // its tokens
   bool kept = false;
+  std::size_t event = 0;  // its index in user.events
 };
 
 std::string assemble(const std::array<std::vector<Candidate>, 3>& lines, const std::string& ask, bool empty) {
@@ -131,6 +134,7 @@ RenderedPrompt render_prompt(const User& user, const NewsTitles& titles, const m
       Candidate c;
       c.line = "- " + text + "\n";
       c.cost = count_tokens(tokenizer, c.line);
+      c.event = static_cast<std::size_t>(std::distance(e, user.events.rend()) - 1);
       lines[d].push_back(std::move(c));
     }
   }
@@ -192,8 +196,13 @@ RenderedPrompt render_prompt(const User& user, const NewsTitles& titles, const m
     out.text = assemble(lines, ask, out.empty);
     out.tokens = count_tokens(tokenizer, out.text);
   }
-  for (std::size_t d = 0; d < 3; ++d)
-    for (const Candidate& c : lines[d]) ++(c.kept ? out.lines[d].kept : out.lines[d].dropped);
+  for (std::size_t d = 0; d < 3; ++d) {
+    for (const Candidate& c : lines[d]) {
+      ++(c.kept ? out.lines[d].kept : out.lines[d].dropped);
+      if (c.kept) out.shown_events.push_back(c.event);
+    }
+  }
+  std::sort(out.shown_events.begin(), out.shown_events.end());
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "models/tokenizer.h"
 #include "news/grammar.h"
@@ -41,6 +42,9 @@ struct RenderedPrompt {
   int tokens = 0;                    // of `text` under the tokenizer
   bool empty = false;                // no signal at all: the empty-signals prompt
   std::array<DomainLines, 3> lines;  // indexed by Domain
+  // The events whose lines the prompt shows (indices into user.events, in
+  // order): what the policy can see of the user.
+  std::vector<std::size_t> shown_events;
   const DomainLines& counts(Domain d) const { return lines[static_cast<std::size_t>(d)]; }
 };
 

@@ -38,12 +38,16 @@ std::vector<SftExample> build_sft_examples(const std::string& dataset, const Emb
       ++st.empty_signals;
       continue;
     }
-    const std::optional<Label> label = label_user(user, titles, embedder, idf, o.limits, o.labeller);
+    // The target is made from what the prompt shows: a list the policy could
+    // not have derived from its input would teach it to make things up.
+    const RenderedPrompt prompt = render_prompt(user, titles, tokenizer, o.prompt, o.limits);
+    User visible{user.id, {}};
+    for (std::size_t i : prompt.shown_events) visible.events.push_back(user.events[i]);
+    const std::optional<Label> label = label_user(visible, titles, embedder, idf, o.limits, o.labeller);
     if (!label) {
       ++st.no_target;
       continue;
     }
-    const RenderedPrompt prompt = render_prompt(user, titles, tokenizer, o.prompt, o.limits);
     SftExample e{user.id, tokenizer.encode(prompt.text), tokenizer.encode(label->completion)};
     st.prompt_tokens += static_cast<double>(e.prompt.size());
     st.target_tokens += static_cast<double>(e.target.size());

@@ -1,7 +1,7 @@
 // The warm start's training data (the pipeline's stage 3): for every user of
 // a dataset, the prompt of their cleaned signals (news/prompt.h) and the
-// extractive labeller's query list as the target (news/labeller.h) — both
-// from observable signals only — as token ids. Written as JSONL
+// extractive labeller's query list as the target (news/labeller.h), made
+// from the signals that prompt shows (observable signals only) — as token ids. Written as JSONL
 // {"user", "prompt", "target"} for `newsrl train sft`.
 #pragma once
 

@@ -78,6 +78,9 @@ TEST(Prompt, LayoutOrderAndDuplicates) {
   EXPECT_EQ(p.counts(Domain::news).blank, 1);
   EXPECT_EQ(p.counts(Domain::browse).kept, 1);
   for (const DomainLines& l : p.lines) EXPECT_EQ(l.dropped, 0);
+  // The events behind the lines shown: the newer duplicate, not the older one;
+  // no unknown article.
+  EXPECT_EQ(p.shown_events, (std::vector<std::size_t>{1, 2, 3, 4, 5}));
 }
 
 TEST(Prompt, InstructionFollowsTheLimitsAndReasoning) {
@@ -162,6 +165,16 @@ TEST(Prompt, BudgetAndSharesAreRespected) {
   EXPECT_NE(p.text.find("- search number 59\n"), std::string::npos);
   EXPECT_EQ(p.text.find("- search number 0\n"), std::string::npos);
   EXPECT_LT(p.text.find("- search number 59\n"), p.text.find("- search number 58\n"));
+  // shown_events names exactly the events whose lines are in the prompt.
+  int shown = 0;
+  for (const DomainLines& l : p.lines) shown += l.kept;
+  ASSERT_EQ(static_cast<int>(p.shown_events.size()), shown);
+  EXPECT_TRUE(std::is_sorted(p.shown_events.begin(), p.shown_events.end()));
+  for (std::size_t i : p.shown_events) {
+    const Event& e = user.events[i];
+    const std::string text = e.domain == Domain::news ? titles.at(e.news) : e.text;
+    EXPECT_NE(p.text.find("- " + text + "\n"), std::string::npos) << text;
+  }
 }
 
 TEST(Prompt, UnusedShareFlowsToOtherDomains) {
