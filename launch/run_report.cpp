@@ -303,6 +303,23 @@ std::string evaluation_section(const RunInputs& in) {
   return md.str();
 }
 
+// Per-step reward means are noisy: a long run's curves are drawn as the mean
+// of the last `steps` steps (trailing, missing values left out), so a trend
+// shows. 1 (no smoothing) up to 100 steps.
+std::size_t smoothing_steps(std::size_t steps) { return steps <= 100 ? 1 : steps / 50; }
+
+std::vector<double> trailing_mean(const std::vector<double>& values, std::size_t steps) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out.push_back(std::isfinite(values[i]) ? mean_of(values, i + 1 - std::min(steps, i + 1), i + 1) : kMissing);
+  }
+  return out;
+}
+
+std::string smoothing_note(std::size_t steps) {
+  return steps == 1 ? "" : ", averaged over " + std::to_string(steps) + " steps";
+}
+
 // How many steps each end of training averages: 10, or half the steps of a
 // shorter run, so that the two ends do not overlap.
 std::size_t window(std::size_t steps) { return std::min(kWindow, std::max<std::size_t>(1, steps / 2)); }
@@ -343,6 +360,10 @@ std::string grpo_section(const RunInputs& in) {
   for (const std::string& name : reward_names(rows)) rewards.emplace_back(name, column(rows, {"reward", name, "mean"}));
   md << table_row({"reward", "first " + std::to_string(k), "last " + std::to_string(k), "change"}) << table_rule(4)
      << first_last_rows(rewards, k) << "\n";
+  if (smoothing_steps(rows.size()) > 1) {
+    md << "The reward charts show the mean of the last " << smoothing_steps(rows.size())
+       << " steps at each step, so that the trend shows through the noise of single steps.\n\n";
+  }
   md << "![Composite reward, mean and one standard deviation over each step's samples](plots/reward_composite.png)\n\n";
   md << "![Each reward's mean per step](plots/rewards.png)\n\n";
   std::vector<std::pair<std::string, std::vector<double>>> signals;
@@ -435,19 +456,23 @@ std::vector<std::string> write_plots(const RunInputs& in) {
 
   const std::vector<Json> none;
   const std::vector<Json>& grpo = in.grpo ? *in.grpo : none;
+  const std::size_t smooth = smoothing_steps(grpo.size());
   std::vector<Series> composite;
   std::vector<Series> rewards;
   for (const std::string& name : reward_names(grpo)) {
+    Series s = series_of(name, grpo, {"reward", name, "mean"});
+    s.y = trailing_mean(s.y, smooth);
     if (name == "composite") {
-      Series s = series_of("composite", grpo, {"reward", "composite", "mean"});
-      s.band = column(grpo, {"reward", "composite", "std"});
+      s.band = trailing_mean(column(grpo, {"reward", "composite", "std"}), smooth);
       composite.push_back(std::move(s));
     } else {
-      rewards.push_back(series_of(name, grpo, {"reward", name, "mean"}));
+      rewards.push_back(std::move(s));
     }
   }
-  write_line_chart(path("reward_composite.png"), "GRPO composite reward (mean +/- std)", "step", "reward", composite);
-  write_line_chart(path("rewards.png"), "GRPO rewards (mean per step)", "step", "reward", rewards);
+  write_line_chart(path("reward_composite.png"), "GRPO composite reward (mean +/- std" + smoothing_note(smooth) + ")",
+                   "step", "reward", composite);
+  write_line_chart(path("rewards.png"), "GRPO rewards (mean per step" + smoothing_note(smooth) + ")", "step",
+                   "reward", rewards);
 
   std::vector<LineChart> training;
   for (const char* key : {"kl", "entropy", "response_length", "clip_fraction"}) {

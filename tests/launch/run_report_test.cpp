@@ -107,6 +107,23 @@ TEST_F(RunReportTest, TablesCarryTheRunsNumbers) {
   }
 }
 
+TEST_F(RunReportTest, LongRunsDrawSmoothedRewardsAndSaySo) {
+  std::ostringstream grpo;
+  for (int step = 1; step <= 200; ++step) {
+    grpo << R"({"step":)" << step << R"(,"reward":{"composite":{"mean":)" << step % 2 << R"(,"std":0.1}}})" << "\n";
+  }
+  write(run_ / "grpo" / "metrics.jsonl", grpo.str());
+  newsrl::launch::write_run_report(run_.string());
+  const std::string md = report();
+  EXPECT_NE(md.find("the mean of the last 4 steps at each step"), std::string::npos) << md;
+  EXPECT_NE(md.find("| composite | 0.5000 | 0.5000 | 0.0000 |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("at each step, so that"), md.rfind("at each step, so that")) << "said once";
+  newsrl::launch::write_run_report(run_.string());  // and the short fixture run says nothing of it
+  write(run_ / "grpo" / "metrics.jsonl", "{\"step\":1,\"reward\":{\"composite\":{\"mean\":1}}}\n");
+  newsrl::launch::write_run_report(run_.string());
+  EXPECT_EQ(report().find("mean of the last"), std::string::npos) << report();
+}
+
 TEST_F(RunReportTest, SameFolderSameBytes) {
   newsrl::launch::write_run_report(run_.string());
   const std::string md = report(), png = read(run_ / "plots" / "rewards.png");
