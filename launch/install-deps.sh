@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev                    # JSONL and metrics
   libsimdjson-dev                       # news: fast JSONL for 500k-user evaluation
   libcli11-dev                          # the newsrl command line
+  libpng-dev                            # the run report's PNG plots
   libpcre2-dev                          # tokenizer: Unicode-aware split regex
   libutf8proc-dev                       # tokenizer: NFC normalization
   libgtest-dev googletest libgmock-dev  # tests

@@ -12,6 +12,7 @@
 #include "launch/index_command.h"
 #include "launch/model_command.h"
 #include "launch/run_command.h"
+#include "launch/report_command.h"
 #include "launch/threads.h"
 #include "launch/tokenizer_command.h"
 #include "launch/train_command.h"
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
       launch::add_eval_commands(app),
       launch::add_clean_commands(app),
       launch::add_run_commands(app, kVersion),
+      launch::add_report_commands(app),
   };
 
   try {

@@ -14,6 +14,7 @@
 #include "actors/roles.h"
 #include "launch/config.h"
 #include "launch/reward_keys.h"
+#include "launch/run_report.h"
 #include "launch/run_config.h"
 #include "launch/stage_process.h"
 #include "news/schema.h"
@@ -199,6 +200,11 @@ class StageLog {
       json_ = {{"stages", nlohmann::json::array()}};
     }
   }
+  // The command line that started (or resumed) the run, for the report.
+  void set_command(const std::string& command) {
+    json_["command"] = command;
+    write();
+  }
   bool done(const std::string& name) const {
     for (const auto& s : json_["stages"]) {
       if (s.value("name", "") == name && s.value("status", "") == "done") return true;
@@ -227,6 +233,17 @@ class StageLog {
   fs::path path_;
   nlohmann::json json_;
 };
+
+// This process's command line, as the shell would take it back.
+std::string command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string text, arg;
+  while (std::getline(in, arg, '\0')) {
+    const bool plain = !arg.empty() && arg.find_first_of(" \t\"'$\\") == std::string::npos;
+    text += (text.empty() ? "" : " ") + (plain ? arg : "'" + arg + "'");
+  }
+  return text;
+}
 
 // The tokenizer's training text: every article's title and abstract and every
 // event's text, one per line.
@@ -257,6 +274,7 @@ class PipelineRun {
 
   int run() {
     const auto t0 = Clock::now();
+    if (rank_ == 0) stages_.set_command(command_line());
     struct Stage {
       std::string name;
       std::function<int()> body;
@@ -275,6 +293,10 @@ class PipelineRun {
          }},
         {"sft", [&] { return stage_sft(); }},
         {"eval-baselines", [&] { return stage_baselines(clean); }},
+        {"report", [&] {
+           for (const std::string& path : write_run_report(out_.string())) progress_.stage_line("  wrote " + path);
+           return 0;
+         }},
     };
     const int total = static_cast<int>(stages.size());
     for (int i = 0; i < total; ++i) {

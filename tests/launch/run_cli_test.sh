@@ -38,7 +38,8 @@ TOML
 
 check "run" 0 "$bin" run --config "$tmp/tiny.toml" --out "$tmp/a"
 has "run" "eval-baselines done"
-for f in config.toml stages.json eval.json tokenizer.json sft.jsonl logs/world.log sft/metrics.jsonl; do
+has "run" "report done"
+for f in report.md plots/eval_methods.png config.toml stages.json eval.json tokenizer.json sft.jsonl logs/world.log sft/metrics.jsonl; do
   [ -s "$tmp/a/$f" ] || fail "run: $f missing or empty"
 done
 grep -q '"recall@10"' "$tmp/a/eval.json" || fail "eval.json lacks recall@10" "$(cat "$tmp/a/eval.json")"
