@@ -20,21 +20,24 @@ check "index" 0 "$bin" index build --world "$tmp/world" --out "$tmp/index"
 sed -n 's/.*"title":"\([^"]*\)".*/\1/p' "$tmp/world/news.jsonl" >"$tmp/titles.txt"
 check "tokenizer" 0 "$bin" tokenizer train --input "$tmp/titles.txt" --vocab-size 1024 --out "$tmp/tok.json"
 check "data sft" 0 "$bin" data sft --world "$tmp/world" --index "$tmp/index" --tokenizer "$tmp/tok.json" \
-  --out "$tmp/sft.jsonl" --max-tokens 256
+  --out "$tmp/sft.jsonl" --max-tokens 128
+# Enough of a warm start that some samples hold numbered queries: the
+# rewards then differ within groups and the policy moves.
 cat >"$tmp/sft.toml" <<TOML
 [model]
 preset = "nano"
 [train]
 data = "$tmp/sft.jsonl"
-steps = 6
-batch = 4
-seq = 320
-lr = 1e-3
-warmup = 2
-checkpoint_every = 6
+steps = 60
+batch = 8
+seq = 200
+lr = 3e-3
+min_lr = 3e-4
+warmup = 5
+checkpoint_every = 60
 TOML
 check "train sft" 0 "$bin" train sft --config "$tmp/sft.toml" --run "$tmp/sft"
-init="$tmp/sft/checkpoints/step-00000006.h5"
+init="$tmp/sft/checkpoints/step-00000060.h5"
 
 # grpo.toml [placement ...]: the run config, with an optional placement table.
 grpo_config() {
@@ -46,12 +49,12 @@ world = "$tmp/world"
 index = "$tmp/index"
 tokenizer = "$tmp/tok.json"
 [prompt]
-max_tokens = 256
+max_tokens = 128
 [grpo]
 steps = 4
 group = 4
 prompts_per_step = 3
-max_new_tokens = 20
+max_new_tokens = 32
 lr = 1e-4
 min_lr = 1e-5
 warmup = 1
@@ -86,6 +89,9 @@ for key in '"reward":{"composite":{"mean":' '"ret":{"mean":' '"struct":{"mean":'
   '"entropy":' '"clip_fraction":' '"zero_spread":' '"stage_seconds":{"learn":' '"policy_version":4'; do
   grep -qF -- "$key" "$tmp/a/metrics.jsonl" || fail "metrics.jsonl lacks $key" "$(tail -1 "$tmp/a/metrics.jsonl")"
 done
+# A learning signal: some group with a reward spread, a gradient.
+grep -qv '"zero_spread":1.0}' "$tmp/a/metrics.jsonl" || fail "every group had equal rewards" "$(cat "$tmp/a/metrics.jsonl")"
+grep -qv '"grad_norm":0.0,' "$tmp/a/metrics.jsonl" || fail "no gradient in any step"
 [ -f "$tmp/a/checkpoints/step-00000004.h5" ] && [ -f "$tmp/a/config.toml" ] || fail "no checkpoint or config.toml"
 check "grpo -np 2 again" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/np2.toml" --run "$tmp/b"
 same_run "-np 2 twice" "$tmp/a" "$tmp/b"
