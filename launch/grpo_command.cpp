@@ -75,9 +75,11 @@ int train_grpo_command(const Flags& f, const char* version) {
 }  // namespace
 
 actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std::string& where,
-                                             toml::table* resolved) {
+                                             toml::table* resolved, bool paths) {
   actors::GrpoTrainingOptions o;
-  Section model(root, "model", where), data(root, "data", where), grpo(root, "grpo", where);
+  const toml::table none;
+  Section model(paths ? root : none, "model", where), data(paths ? root : none, "data", where),
+      grpo(root, "grpo", where);
   model.get("init", o.init);
   data.get("world", o.world);
   data.get("index", o.index);
@@ -126,8 +128,10 @@ actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std:
     data_table.insert_or_assign("world", o.world);
     data_table.insert_or_assign("index", o.index);
     data_table.insert_or_assign("tokenizer", o.tokenizer);
-    resolved->insert_or_assign("model", model_table);
-    resolved->insert_or_assign("data", data_table);
+    if (paths) {
+      resolved->insert_or_assign("model", model_table);
+      resolved->insert_or_assign("data", data_table);
+    }
     resolved->insert_or_assign("prompt", prompt_table);
     resolved->insert_or_assign("grpo", grpo.resolved());
     resolved->insert_or_assign("rewards", reward_table);

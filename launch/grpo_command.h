@@ -19,8 +19,11 @@ namespace newsrl::launch {
 // impossible values throw ConfigError "WHERE [table] key: what is wrong".
 // Paths are made absolute. `resolved` receives those tables with every value
 // in effect (model, data, prompt, grpo, rewards), for the run's config.toml.
+// With paths = false, [model] and [data] are not read: a pipeline whose own
+// stages make the init checkpoint, world, index and tokenizer sets those
+// fields itself (and resolved gets no model and data tables).
 actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std::string& where,
-                                             toml::table* resolved = nullptr);
+                                             toml::table* resolved = nullptr, bool paths = true);
 
 // Checks what the options point at, before any work: the init checkpoint is
 // a readable model, the world, index and tokenizer load, the index was built
