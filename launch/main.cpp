@@ -11,6 +11,7 @@
 #include "launch/eval_command.h"
 #include "launch/index_command.h"
 #include "launch/model_command.h"
+#include "launch/policy_eval_command.h"
 #include "launch/threads.h"
 #include "launch/tokenizer_command.h"
 #include "launch/train_command.h"
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
       launch::add_index_commands(app),
       launch::add_eval_commands(app),
       launch::add_clean_commands(app),
+      launch::add_generate_command(app),
   };
 
   try {
