@@ -13,8 +13,51 @@ namespace newsrl::actors {
 
 namespace {
 
-// Contiguous shares of n items over k workers, the first ones one larger.
-std::vector<std::pair<std::size_t, std::size_t>> shares(std::size_t n, std::size_t k) {
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The prompts' order: pass after pass, each pass shuffled by one generator
+// from the seed, so where it stands is just the number handed out.
+class PromptOrder {
+ public:
+  PromptOrder(std::size_t n, std::uint64_t seed) : rng_(seed), order_(n) {
+    std::iota(order_.begin(), order_.end(), 0);
+    std::shuffle(order_.begin(), order_.end(), rng_);
+  }
+  std::size_t next() {
+    if (cursor_ == order_.size()) {  // a new pass over the prompts, in a new order
+      std::shuffle(order_.begin(), order_.end(), rng_);
+      cursor_ = 0;
+    }
+    ++used_;
+    return order_[cursor_++];
+  }
+  std::int64_t used() const { return used_; }
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<std::size_t> order_;
+  std::size_t cursor_ = 0;
+  std::int64_t used_ = 0;
+};
+
+MeanStd mean_std(const std::vector<double>& values) {
+  double sum = 0, sq = 0, n = 0;
+  for (double v : values) {
+    if (std::isnan(v)) continue;
+    sum += v;
+    sq += v * v;
+    ++n;
+  }
+  if (n == 0) return {std::nan(""), std::nan("")};
+  const double mean = sum / n;
+  return {mean, std::sqrt(std::max(0.0, sq / n - mean * mean))};
+}
+
+}  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> contiguous_shares(std::size_t n, std::size_t k) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
   std::size_t at = 0;
   for (std::size_t w = 0; w < k; ++w) {
@@ -25,8 +68,6 @@ std::vector<std::pair<std::size_t, std::size_t>> shares(std::size_t n, std::size
   return out;
 }
 
-}  // namespace
-
 std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout>>& rollouts,
                                   std::vector<runtime::ActorHandle<PolicyLearner>>& learners,
                                   const std::vector<std::vector<std::int32_t>>& prompts, const RewardFn& reward,
@@ -35,25 +76,20 @@ std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout
   if (rollouts.empty() || learners.empty()) throw std::invalid_argument("GRPO needs rollout-workers and learners");
   if (o.group < 2) throw std::invalid_argument("GRPO needs groups of at least 2 samples");
   if (o.prompts_per_step < 1) throw std::invalid_argument("prompts_per_step must be at least 1");
-  std::mt19937_64 rng(o.seed);
-  std::vector<std::size_t> order(prompts.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), rng);
-  std::size_t cursor = 0;
+  PromptOrder order(prompts.size(), o.seed);
+  while (order.used() < o.resume_prompts) order.next();  // where the interrupted run stood
   std::vector<GrpoStepLog> history;
-  for (int step = 1; step <= o.steps; ++step) {
-    const auto t0 = std::chrono::steady_clock::now();
+  for (std::int64_t step = o.resume_step + 1; step <= o.steps; ++step) {
+    const auto t0 = Clock::now();
     std::vector<std::vector<std::int32_t>> batch;
+    std::vector<std::size_t> batch_index;
     for (int i = 0; i < o.prompts_per_step; ++i) {
-      if (cursor == order.size()) {  // a new pass over the prompts, in a new order
-        std::shuffle(order.begin(), order.end(), rng);
-        cursor = 0;
-      }
-      batch.push_back(prompts[order[cursor++]]);
+      batch_index.push_back(order.next());
+      batch.push_back(prompts[batch_index.back()]);
     }
     // Rollouts: each worker a contiguous share of the prompts.
     std::vector<runtime::Future<std::vector<Sample>>> pending;
-    const auto prompt_shares = shares(batch.size(), rollouts.size());
+    const auto prompt_shares = contiguous_shares(batch.size(), rollouts.size());
     for (std::size_t w = 0; w < rollouts.size(); ++w) {
       const auto [from, count] = prompt_shares[w];
       if (count == 0) continue;
@@ -66,31 +102,44 @@ std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout
     }
     std::vector<Sample> samples;
     for (auto& f : pending) {
-      for (Sample& s : f.get()) samples.push_back(std::move(s));
+      for (Sample& s : f.get()) {
+        s.prompt_index = static_cast<std::int64_t>(batch_index[samples.size() / static_cast<std::size_t>(o.group)]);
+        samples.push_back(std::move(s));
+      }
     }
-    // Rewards and Dr.GRPO advantages.
-    const std::vector<float> rewards = reward(samples);
-    if (rewards.size() != samples.size()) throw std::logic_error("the reward function returned the wrong count");
-    const std::vector<float> adv = models::group_advantages(rewards, o.group);
     GrpoStepLog log;
     log.step = step;
-    double sum = 0, sq = 0, length = 0;
+    log.prompts_used = order.used();
+    log.rollout_seconds = seconds_since(t0);
+    // Rewards and Dr.GRPO advantages.
+    const auto t1 = Clock::now();
+    const BatchScores scores = reward(samples);
+    log.reward_seconds = seconds_since(t1);
+    const std::vector<float>& rewards = scores.rewards;
+    if (rewards.size() != samples.size()) throw std::logic_error("the reward function returned the wrong count");
+    const std::vector<float> adv = models::group_advantages(rewards, o.group);
+    double sum = 0, sq = 0, neg_logprob = 0;
     for (std::size_t i = 0; i < samples.size(); ++i) {
       samples[i].advantage = adv[i];
       sum += rewards[i];
       sq += static_cast<double>(rewards[i]) * rewards[i];
-      length += static_cast<double>(samples[i].completion.size());
+      log.completion_tokens += static_cast<std::int64_t>(samples[i].completion.size());
+      for (float lp : samples[i].logprobs) neg_logprob -= lp;
     }
     const double n = static_cast<double>(samples.size());
     log.reward_mean = sum / n;
     log.reward_std = std::sqrt(std::max(0.0, sq / n - log.reward_mean * log.reward_mean));
     log.zero_spread = models::zero_spread_share(rewards, o.group);
-    log.mean_length = length / n;
-    // One step on every learner, each on its share of the samples.
+    log.mean_length = static_cast<double>(log.completion_tokens) / n;
+    log.entropy = log.completion_tokens > 0 ? neg_logprob / static_cast<double>(log.completion_tokens) : 0.0;
+    log.failure_share = static_cast<double>(scores.failures) / n;
+    for (const auto& [name, values] : scores.parts) log.parts.emplace_back(name, mean_std(values));
+    // The learners' step(s), each on its share of the samples.
+    const auto t2 = Clock::now();
     const float normaliser =
         models::dr_grpo_normaliser(static_cast<std::int64_t>(samples.size()), o.sampling.max_new_tokens);
     std::vector<runtime::Future<LearnerStats>> steps;
-    const auto sample_shares = shares(samples.size(), learners.size());
+    const auto sample_shares = contiguous_shares(samples.size(), learners.size());
     for (std::size_t l = 0; l < learners.size(); ++l) {
       const auto [from, count] = sample_shares[l];
       std::vector<Sample> shard(samples.begin() + static_cast<long>(from),
@@ -106,8 +155,9 @@ std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout
     std::vector<runtime::Future<void>> loads;
     for (auto& r : rollouts) loads.push_back(r.call(&PolicyRollout::load_weights, weights, std::int64_t{step}));
     for (auto& f : loads) f.get();
+    log.learn_seconds = seconds_since(t2);
     log.policy_version = step;
-    log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    log.seconds = seconds_since(t0);
     history.push_back(log);
     if (on_step) on_step(log);
   }

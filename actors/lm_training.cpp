@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "actors/run_folder.h"
 #include "actors/training_data.h"
 #include "models/model_file.h"
 #include "models/training_checkpoint.h"
@@ -41,37 +42,6 @@ models::Qwen2Config model_config(const LmTrainingOptions& o) {
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(o.model_config + ": not JSON (" + e.what() + ")");
   }
-}
-
-// A test hook: NEWSRL_KILL_AT_STEP=N kills this process with SIGKILL in the
-// middle of step N (after the backward, before the update), as a crash would.
-std::int64_t kill_at_step() {
-  const char* v = std::getenv("NEWSRL_KILL_AT_STEP");
-  return v ? std::atoll(v) : -1;
-}
-
-// Keeps the lines of metrics.jsonl up to `step` (a resumed run rewrites the rest).
-void truncate_metrics(const std::string& path, std::int64_t step) {
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    try {
-      if (nlohmann::json::parse(line).at("step").get<std::int64_t>() > step) break;
-    } catch (const nlohmann::json::exception&) {
-      break;  // a line cut short by the crash
-    }
-    kept += line + "\n";
-  }
-  in.close();
-  runtime::write_file_atomically(path, kept);
-}
-
-std::string clock_text(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  std::ostringstream out;
-  if (s >= 3600) out << s / 3600 << "h";
-  out << (s % 3600) / 60 << "m" << s % 60 << "s";
-  return out.str();
 }
 
 }  // namespace

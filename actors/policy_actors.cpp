@@ -1,5 +1,6 @@
 #include "actors/policy_actors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 #include <stdexcept>
@@ -73,43 +74,85 @@ void PolicyRollout::expose(runtime::Methods<PolicyRollout>& m) {
 PolicyLearner::PolicyLearner(runtime::ActorContext& ctx, const PolicySource& source, const LearnerOptions& o)
     : group_(ctx.group),
       model_(source.build()),
+      reference_(o.beta > 0 ? std::make_unique<models::CausalLM>(source.build()) : nullptr),
       optimizer_(model_.parameters(), kernels::AdamW{o.lr, 0.9f, 0.999f, 1e-8f, o.weight_decay},
-                 models::Schedule{o.lr, o.lr, o.warmup, o.total_steps}, o.clip_norm),
-      options_(o) {}
+                 models::Schedule{o.lr, o.min_lr, o.warmup * o.epochs, o.total_steps * o.epochs}, o.clip_norm),
+      options_(o) {
+  if (o.epochs < 1) throw std::invalid_argument("learner: epochs must be at least 1");
+}
 
 LearnerStats PolicyLearner::train(const std::vector<Sample>& shard, float normaliser) {
-  model_.zero_grad();
-  models::PolicyStepStats st;
-  if (!shard.empty()) {
-    std::vector<models::PolicySample> batch;
-    batch.reserve(shard.size());
-    for (const Sample& s : shard) batch.push_back({s.prompt, s.completion, s.logprobs, s.advantage});
-    models::PolicyStepOptions po;
-    po.clip = {options_.clip_low, options_.clip_high, 0.0f};
-    po.temperature = options_.temperature;
-    po.normaliser = normaliser;
-    models::Graph g;
-    g.backward(models::policy_step_loss(g, model_, batch, po, &st));
-  }
-  // The whole batch's gradient on every learner: each loss was already
-  // divided by the whole batch's normaliser, so the shards' gradients sum.
-  for (models::Parameter* p : model_.parameters()) {
-    group_.host().all_reduce(std::span<float>(p->grad.data<float>(), static_cast<std::size_t>(p->grad.numel())),
-                             runtime::ReduceOp::sum);
-  }
+  std::vector<models::PolicySample> batch;
+  batch.reserve(shard.size());
+  for (const Sample& s : shard) batch.push_back({s.prompt, s.completion, s.logprobs, s.advantage});
+  models::PolicyStepOptions po;
+  po.clip = {options_.clip_low, options_.clip_high, options_.beta};
+  po.temperature = options_.temperature;
+  po.normaliser = normaliser;
+  // Token-weighted sums over the group: loss, clip fraction, ratio, kl (each x tokens but the loss), tokens.
+  double totals[4] = {0, 0, 0, 0}, grad_norms = 0;
+  float sums[5] = {0, 0, 0, 0, 0};
   LearnerStats out;
-  out.grad_norm = optimizer_.step();
+  for (int epoch = 0; epoch < options_.epochs; ++epoch) {
+    model_.zero_grad();
+    models::PolicyStepStats st;
+    if (!batch.empty()) {
+      models::Graph g;
+      g.backward(models::policy_step_loss(g, model_, batch, po, &st, reference_.get()));
+    }
+    // The whole batch's gradient on every learner: each loss was already
+    // divided by the whole batch's normaliser, so the shards' gradients sum.
+    for (models::Parameter* p : model_.parameters()) {
+      group_.host().all_reduce(std::span<float>(p->grad.data<float>(), static_cast<std::size_t>(p->grad.numel())),
+                               runtime::ReduceOp::sum);
+    }
+    grad_norms += optimizer_.step();
+    const auto tokens = static_cast<double>(st.tokens);
+    float part[5] = {static_cast<float>(st.loss), static_cast<float>(st.clip_fraction * tokens),
+                     static_cast<float>(st.mean_ratio * tokens), static_cast<float>(st.kl * tokens),
+                     static_cast<float>(st.tokens)};
+    group_.host().all_reduce(std::span<float>(part, 5), runtime::ReduceOp::sum);
+    std::copy(part, part + 5, sums);
+    totals[0] += sums[0];
+    totals[1] += sums[4] > 0 ? sums[1] / sums[4] : 0.0;
+    totals[2] += sums[4] > 0 ? sums[2] / sums[4] : 0.0;
+    totals[3] = sums[4] > 0 ? sums[3] / sums[4] : 0.0;  // the last epoch's
+  }
+  const double epochs = options_.epochs;
+  out.loss = totals[0] / epochs;
+  out.clip_fraction = totals[1] / epochs;
+  out.mean_ratio = totals[2] / epochs;
+  out.grad_norm = grad_norms / epochs;
+  out.tokens = static_cast<std::int64_t>(sums[4]);
   out.step = optimizer_.steps_taken();
-  // Token-weighted statistics over the group.
-  float sums[4] = {static_cast<float>(st.loss), static_cast<float>(st.clip_fraction * static_cast<double>(st.tokens)),
-                   static_cast<float>(st.mean_ratio * static_cast<double>(st.tokens)), static_cast<float>(st.tokens)};
-  group_.host().all_reduce(std::span<float>(sums, 4), runtime::ReduceOp::sum);
-  out.loss = sums[0];
-  out.tokens = static_cast<std::int64_t>(sums[3]);
-  out.clip_fraction = sums[3] > 0 ? sums[1] / sums[3] : 0.0;
-  out.mean_ratio = sums[3] > 0 ? sums[2] / sums[3] : 0.0;
+  out.lr = optimizer_.last_lr();
+  if (options_.beta > 0) {
+    out.kl = totals[3];
+  } else {
+    // KL(pi_old || pi) after the update: one more forward, no gradient kept.
+    models::PolicyStepStats st;
+    if (!batch.empty()) {
+      models::Graph g;
+      models::policy_step_loss(g, model_, batch, po, &st);
+    }
+    float part[2] = {static_cast<float>(-st.mean_log_ratio * static_cast<double>(st.tokens)),
+                     static_cast<float>(st.tokens)};
+    group_.host().all_reduce(std::span<float>(part, 2), runtime::ReduceOp::sum);
+    out.kl = part[1] > 0 ? part[0] / part[1] : 0.0;
+  }
   return out;
 }
+
+void PolicyLearner::save_checkpoint(const std::string& path, const models::TrainingState& state,
+                                    const std::string& config_toml, const std::string& version) {
+  models::save_training(path, model_, optimizer_, state, {config_toml, version});
+}
+
+models::TrainingState PolicyLearner::restore(const std::string& path) {
+  return models::load_training(path, model_, optimizer_);
+}
+
+void PolicyLearner::save_policy(const std::string& path) const { models::save_model(model_, path); }
 
 runtime::Bulk PolicyLearner::weights() const {
   std::size_t total = 0;
@@ -124,7 +167,11 @@ runtime::Bulk PolicyLearner::weights() const {
 }
 
 void PolicyLearner::expose(runtime::Methods<PolicyLearner>& m) {
-  m.def("train", &PolicyLearner::train).def("weights", &PolicyLearner::weights);
+  m.def("train", &PolicyLearner::train)
+      .def("weights", &PolicyLearner::weights)
+      .def("save_checkpoint", &PolicyLearner::save_checkpoint)
+      .def("restore", &PolicyLearner::restore)
+      .def("save_policy", &PolicyLearner::save_policy);
 }
 
 }  // namespace newsrl::actors

@@ -15,7 +15,16 @@
 #include "models/causal_lm.h"
 #include "models/optimizer.h"
 #include "models/policy_step.h"
+#include "models/training_checkpoint.h"
 #include "runtime/cluster.h"
+
+// A training state travels from the driver to the learner that saves it.
+namespace boost::serialization {
+template <class A>
+void serialize(A& ar, newsrl::models::TrainingState& s, unsigned) {
+  ar& s.global_step& s.tokens_seen& s.policy_version& s.data_cursor& s.rng_states;
+}
+}  // namespace boost::serialization
 
 namespace newsrl::actors {
 
@@ -25,9 +34,10 @@ struct Sample {
   std::vector<float> logprobs;  // per completion token, under the sampling policy
   float advantage = 0.0f;
   bool stopped = false;
+  std::int64_t prompt_index = -1;  // which of the loop's prompts (set by the driver)
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar& prompt& completion& logprobs& advantage& stopped;
+    ar& prompt& completion& logprobs& advantage& stopped& prompt_index;
   }
 };
 
@@ -45,12 +55,17 @@ struct SamplingParams {
   }
 };
 
+// One train() call's numbers over the learner group: loss, clip fraction,
+// mean ratio and gradient norm are means over the inner epochs; lr is the
+// last epoch's. kl: with beta > 0 the mean k3 estimate of KL(pi || pi_ref)
+// per token in the last epoch, else the mean of log pi_old - log pi per token
+// after the last update (an estimate of KL(pi_old || pi)).
 struct LearnerStats {
-  double loss = 0, clip_fraction = 0, mean_ratio = 0, grad_norm = 0;
+  double loss = 0, clip_fraction = 0, mean_ratio = 0, grad_norm = 0, kl = 0, lr = 0;
   std::int64_t tokens = 0, step = 0;
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar& loss& clip_fraction& mean_ratio& grad_norm& tokens& step;
+    ar& loss& clip_fraction& mean_ratio& grad_norm& kl& lr& tokens& step;
   }
 };
 
@@ -78,13 +93,19 @@ class PolicyRollout {
   std::int64_t version_ = 0;
 };
 
+// Steps count train() calls (GRPO steps): the learning rate warms up
+// linearly over `warmup` of them, then follows half a cosine from lr down to
+// min_lr at total_steps. Each call takes `epochs` optimizer steps (mu) over
+// the same samples with their rollout log-probs. beta > 0 adds the k3 KL to a
+// frozen reference: the policy as the source built it.
 struct LearnerOptions {
-  float lr = 1e-5f, weight_decay = 0.0f, clip_norm = 1.0f;
+  float lr = 1e-5f, min_lr = 0.0f, weight_decay = 0.0f, clip_norm = 1.0f;
   std::int64_t warmup = 0, total_steps = 1;
-  float clip_low = 0.2f, clip_high = 0.2f, temperature = 1.0f;
+  float clip_low = 0.2f, clip_high = 0.2f, temperature = 1.0f, beta = 0.0f;
+  int epochs = 1;
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar& lr& weight_decay& clip_norm& warmup& total_steps& clip_low& clip_high& temperature;
+    ar& lr& min_lr& weight_decay& clip_norm& warmup& total_steps& clip_low& clip_high& temperature& beta& epochs;
   }
 };
 
@@ -96,11 +117,19 @@ class PolicyLearner {
   // must be called for the same step.
   LearnerStats train(const std::vector<Sample>& shard, float normaliser);
   runtime::Bulk weights() const;
+  // A training checkpoint (model, AdamW, `state`) at `path`; call on one learner.
+  void save_checkpoint(const std::string& path, const models::TrainingState& state, const std::string& config_toml,
+                       const std::string& version);
+  // Restores model and optimizer from a checkpoint; every learner of the group.
+  models::TrainingState restore(const std::string& path);
+  // The policy alone, as a model file (models::save_model).
+  void save_policy(const std::string& path) const;
   static void expose(runtime::Methods<PolicyLearner>& m);
 
  private:
   runtime::Group& group_;
   models::CausalLM model_;
+  std::unique_ptr<models::CausalLM> reference_;  // beta > 0 only
   models::Optimizer optimizer_;
   LearnerOptions options_;
 };

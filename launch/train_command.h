@@ -1,6 +1,6 @@
-// `newsrl train lm`: next-token training of a causal LM with checkpoints and
-// exact resume (the loop is actors/lm_training.h). Later issues add
-// `train sft`, `train grpo` and `train distill` to this group.
+// `newsrl train lm|sft|grpo`: next-token training and the warm start
+// (actors/lm_training.h), and the Dr.GRPO teacher (launch/grpo_command.h),
+// each with checkpoints and exact resume.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -63,12 +63,13 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
   const Value loss = fn::policy_loss(g, lp, old, adv, ref, o.clip, o.normaliser);
   if (stats != nullptr) {
     const float* l = lp.tensor().data<float>();
-    double ratio_sum = 0, kl_sum = 0;
+    double ratio_sum = 0, log_ratio_sum = 0, kl_sum = 0;
     std::int64_t clipped = 0;
     for (std::int64_t r = 0; r < rows; ++r) {
       if (pt[r] == k::kIgnoreIndex) continue;
       const double ratio = std::exp(static_cast<double>(l[r]) - po[r]);
       ratio_sum += ratio;
+      log_ratio_sum += static_cast<double>(l[r]) - po[r];
       clipped += ratio < 1.0 - o.clip.low || ratio > 1.0 + o.clip.high;
       if (o.clip.beta > 0) {
         const double d = static_cast<double>(ref.data<float>()[r]) - l[r];
@@ -78,6 +79,7 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
     stats->loss = loss.tensor().data<float>()[0];
     stats->tokens = tokens;
     stats->mean_ratio = tokens ? ratio_sum / static_cast<double>(tokens) : 0.0;
+    stats->mean_log_ratio = tokens ? log_ratio_sum / static_cast<double>(tokens) : 0.0;
     stats->clip_fraction = tokens ? static_cast<double>(clipped) / static_cast<double>(tokens) : 0.0;
     stats->kl = tokens ? kl_sum / static_cast<double>(tokens) : 0.0;
   }

@@ -28,6 +28,7 @@ struct PolicyStepStats {
   double loss = 0;
   double clip_fraction = 0;  // completion tokens whose ratio left [1 - low, 1 + high]
   double mean_ratio = 0;
+  double mean_log_ratio = 0;  // mean of log pi - log pi_old per completion token; its negative estimates KL(old || new)
   double kl = 0;             // mean k3 KL to the reference per completion token (when there is one)
   std::int64_t tokens = 0;   // completion tokens
 };

@@ -64,6 +64,7 @@ TEST(GrpoLoop, LearnsTheToyRewardAndRepeatsItself) {
   Cluster cluster(MPI_COMM_WORLD, spec);
   LearnerOptions lo;
   lo.lr = 3e-3f;
+  lo.min_lr = 3e-3f;
   lo.total_steps = 100;
   // Two sets of actors, spawned up front on every rank: one per run.
   auto rollouts_a = cluster.spawn<PolicyRollout>("rollout", tiny_policy());
