@@ -23,6 +23,7 @@
 #include "models/model_file.h"
 #include "models/tokenizer.h"
 #include "news/heuristics.h"
+#include "news/index_world.h"
 #include "news/metrics.h"
 #include "news/news_index.h"
 #include "news/ranking_eval.h"
@@ -51,11 +52,12 @@ struct EvalUser {
   std::string id;
   std::vector<std::int32_t> prompt;
   std::vector<std::string> signals;  // cleaned signal texts, for the rewards
+  bool no_signals = false;           // nothing left after cleaning: no list, the fallback ranks them
 };
 
 // A batch of users handed to one rollout-worker.
 struct PendingBatch {
-  std::size_t first_user = 0, users = 0;
+  std::size_t first = 0, users = 0;  // a range of the users with signals
   runtime::Future<std::vector<Sample>> samples;
 };
 
@@ -147,6 +149,9 @@ void check_inputs(const PolicyEvalSpec& s) {
       throw runtime::ConfigError(in_dir(s.world, file) + ": missing (a dataset folder holds news, users, split and truth)");
     }
   }
+  if (fs::file_size(in_dir(s.world, news::kUsersFile)) == 0) {
+    throw runtime::ConfigError(in_dir(s.world, news::kUsersFile) + ": no users");
+  }
   if (!fs::is_regular_file(s.checkpoint)) throw runtime::ConfigError(s.checkpoint + ": no such checkpoint file");
   if (!fs::is_regular_file(s.tokenizer)) throw runtime::ConfigError(s.tokenizer + ": no such tokenizer file");
   if (!fs::is_directory(s.index)) throw runtime::ConfigError(s.index + ": no such index folder");
@@ -176,18 +181,14 @@ void check_inputs(const PolicyEvalSpec& s) {
                                  " window (build the index with `newsrl index build` over the whole world)");
     }
   }
-  std::unordered_map<std::string, std::string> titles;
-  for (news::Article& a : news::load_news(in_dir(s.world, news::kNewsFile))) titles.emplace(std::move(a.id), std::move(a.title));
-  for (const news::IndexedArticle& a : index.articles()) {
-    const auto it = titles.find(a.id);
-    if (it == titles.end() || it->second != a.title) {
-      throw runtime::ConfigError(s.index + ": article " + a.id + (it == titles.end() ? " is not in " : " has another title in ") +
-                                 in_dir(s.world, news::kNewsFile) + " (an index built from another world?)");
-    }
+  if (const std::string m = news::index_world_mismatch(index, s.index, s.world); !m.empty()) {
+    throw runtime::ConfigError(m);
   }
 }
 
-// The users to evaluate, each with the prompt `newsrl data sft` renders.
+// The users to evaluate, in file order, each with the prompt `newsrl data
+// sft` renders; a user with no signal left after cleaning gets no prompt
+// (data sft makes no example of them either, so the policy never saw one).
 std::vector<EvalUser> read_users(const PolicyEvalSpec& s, const models::Tokenizer& tokenizer, const news::Split& split,
                                  std::int64_t& empty_signals) {
   news::NewsTitles titles;
@@ -200,9 +201,13 @@ std::vector<EvalUser> read_users(const PolicyEvalSpec& s, const models::Tokenize
   while (reader.next(raw)) {
     if (s.generate.max_users > 0 && static_cast<std::int64_t>(out.size()) >= s.generate.max_users) break;
     const news::User user = news::cleaned_signals(raw);
-    if (user.events.empty()) ++empty_signals;
+    if (user.events.empty()) {
+      ++empty_signals;
+      out.push_back({user.id, {}, {}, true});
+      continue;
+    }
     const news::RenderedPrompt prompt = news::render_prompt(user, titles, tokenizer, s.prompt, s.limits);
-    out.push_back({user.id, tokenizer.encode(prompt.text), news::signal_texts(user, titles)});
+    out.push_back({user.id, tokenizer.encode(prompt.text), news::signal_texts(user, titles), false});
   }
   return out;
 }
@@ -239,9 +244,14 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
   sampling.stop_tokens = {*tokenizer.token_to_id(kImEnd)};
   sampling.seed = g.seed;
 
+  std::vector<std::size_t> active;  // the users with signals, in file order
+  for (std::size_t u = 0; u < users.size(); ++u) {
+    if (!users[u].no_signals) active.push_back(u);
+  }
+
   const auto t0 = std::chrono::steady_clock::now();
   const auto batch_size = static_cast<std::size_t>(g.batch);
-  const std::size_t batches = (users.size() + batch_size - 1) / batch_size;
+  const std::size_t batches = (active.size() + batch_size - 1) / batch_size;
   // Batch b goes to worker b mod W; two batches per worker in flight, so a
   // worker samples the next one while the driver scores the last.
   std::deque<PendingBatch> in_flight;
@@ -249,10 +259,10 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
   auto submit = [&] {
     const std::size_t first = next_batch * batch_size;
     PendingBatch p;
-    p.first_user = first;
-    p.users = std::min(batch_size, users.size() - first);
+    p.first = first;
+    p.users = std::min(batch_size, active.size() - first);
     std::vector<std::vector<std::int32_t>> prompts;
-    for (std::size_t u = first; u < first + p.users; ++u) prompts.push_back(users[u].prompt);
+    for (std::size_t a = first; a < first + p.users; ++a) prompts.push_back(users[active[a]].prompt);
     SamplingParams params = sampling;
     params.first_stream = static_cast<std::uint64_t>(first) * static_cast<std::uint64_t>(g.n);
     p.samples = workers[next_batch % workers.size()].call(&PolicyRollout::sample, prompts, g.n, params);
@@ -263,7 +273,26 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
   AtomicFile lists_file(outputs.lists);
   std::vector<news::Ranking> rankings;
   rankings.reserve(users.size());
-  ProgressLine line(progress, users.size());
+  // Users without signals are written in their place in file order, as the
+  // batches pass them.
+  std::size_t written = 0;
+  auto pass_users_without_signals = [&](std::size_t until) {
+    for (; written < until; ++written) {
+      const EvalUser& user = users[written];
+      if (!user.no_signals) continue;
+      nlohmann::ordered_json j;
+      j["user"] = user.id;
+      j["queries"] = nlohmann::ordered_json::array();
+      j["n"] = 0;
+      j["parsed"] = false;
+      j["error"] = "no signal left after cleaning";
+      j["fallback"] = g.fallback;
+      lists_file.line(j.dump());
+      rankings.push_back({user.id, fallback_list});
+      ++summary.fallbacks;
+    }
+  };
+  ProgressLine line(progress, active.size());
   double composite_sum = 0;
   while (next_batch < batches || !in_flight.empty()) {
     while (next_batch < batches && in_flight.size() < 2 * workers.size()) submit();
@@ -277,8 +306,9 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
     // Per user: decode and parse every list, score them, keep the best.
     std::vector<std::vector<std::string>> kept(batch.users);
     std::vector<bool> parsed(batch.users);
+    std::vector<std::string> lines(batch.users);
     for (std::size_t b = 0; b < batch.users; ++b) {
-      const EvalUser& user = users[batch.first_user + b];
+      const EvalUser& user = users[active[batch.first + b]];
       std::vector<news::ParsedList> lists;
       for (int j = 0; j < g.n; ++j) {
         const Sample& sample = samples[b * static_cast<std::size_t>(g.n) + static_cast<std::size_t>(j)];
@@ -312,31 +342,35 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
       nlohmann::ordered_json composites = nlohmann::ordered_json::array();
       for (const news::Rewards& r : scored) composites.push_back(r.composite);
       j["composites"] = composites;
-      lists_file.line(j.dump());
+      lines[b] = j.dump();
     }
     // Retrieval by the code of recent-searches, with the kept queries in
     // place of the user's own searches: each query's top `length` from the
     // test window, merged round-robin without duplicates.
     news::HeuristicInput queries;
     for (std::size_t b = 0; b < batch.users; ++b) {
-      queries.users.push_back(users[batch.first_user + b].id);
+      queries.users.push_back(users[active[batch.first + b]].id);
       queries.recent_searches.push_back(std::move(kept[b]));
     }
     std::vector<news::Ranking> retrieved = news::recent_search_rankings(queries, index, length, "test");
     for (std::size_t b = 0; b < batch.users; ++b) {
+      pass_users_without_signals(active[batch.first + b]);
       if (!parsed[b]) {
         ++summary.fallbacks;
         retrieved[b].items = fallback_list;
       }
+      lists_file.line(lines[b]);
       rankings.push_back(std::move(retrieved[b]));
+      ++written;
     }
-    line.update(batch.first_user + batch.users);
+    line.update(batch.first + batch.users);
   }
+  pass_users_without_signals(users.size());
   cluster.shutdown();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   summary.users = static_cast<std::int64_t>(users.size());
-  summary.lists = summary.users * g.n;
-  summary.mean_composite = composite_sum / static_cast<double>(users.size());
+  summary.lists = static_cast<std::int64_t>(active.size()) * g.n;
+  summary.mean_composite = active.empty() ? 0.0 : composite_sum / static_cast<double>(active.size());
 
   // The metrics, by the code of `newsrl eval rankings --users`: the truth and
   // the segments of the users evaluated.

@@ -66,18 +66,18 @@ struct PolicyEvalSummary {
   nlohmann::ordered_json metrics;
   std::string table;                 // the same as a readable table (news::EvalReport::to_table)
   std::int64_t users = 0;
-  std::int64_t lists = 0;            // users x n
+  std::int64_t lists = 0;            // users with signals x n
   std::int64_t parse_failures = 0;   // sampled lists that did not parse (of `lists`)
-  std::int64_t fallbacks = 0;        // users whose kept list did not parse: ranked by the fallback
-  std::int64_t empty_signals = 0;    // users with no signal left after cleaning (they get the empty-signals prompt)
+  std::int64_t fallbacks = 0;        // users ranked by the fallback: kept list unparsed, or no signals
+  std::int64_t empty_signals = 0;    // users with no signal left after cleaning: no list, the fallback ranks them
   double mean_composite = 0;         // of the kept lists
   double seconds = 0;                // generation, scoring and retrieval
 };
 
 // Checks every input before any actor starts: the files exist, the
 // checkpoint is a causal LM whose vocabulary holds the tokenizer's, the
-// tokenizer has the chat markers, the index was built from this world (its
-// articles are the world's, title for title) and has train and test windows,
+// tokenizer has the chat markers, the index was built from this world
+// (news::index_world_mismatch) and has train and test windows,
 // the configs make sense. Throws runtime::ConfigError with one line, the same
 // on every rank.
 void check_policy_eval(const PolicyEvalSpec& spec);

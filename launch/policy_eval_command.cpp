@@ -12,6 +12,7 @@
 #include "actors/roles.h"
 #include "launch/config.h"
 #include "launch/generate_keys.h"
+#include "launch/prompt_keys.h"
 #include "launch/reward_keys.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
@@ -30,9 +31,10 @@ struct Flags {
   // [generate] keys given as flags (they win over the config file)
   actors::GenerateConfig flags;
   double temperature = 0;
-  // [prompt] keys, as `newsrl data sft` takes them
+  // [prompt] keys as `newsrl data sft` takes them (they win over the config file)
   int max_tokens = 384, max_queries = 6;
   bool reasoning = false;
+  CLI::Option *max_tokens_option = nullptr, *max_queries_option = nullptr, *reasoning_option = nullptr;
   // which [generate] flags were given
   std::vector<std::pair<CLI::Option*, std::function<void(actors::GenerateConfig&)>>> given;
 };
@@ -43,7 +45,7 @@ void add_common(CLI::App* cmd, Flags& f) {
   cmd->add_option("--world", f.world, "Dataset folder: news.jsonl, users.jsonl, split.json, truth.jsonl")->required();
   cmd->add_option("--index", f.index, "Index folder from `newsrl index build` of that world")->required();
   cmd->add_option("--tokenizer", f.tokenizer, "The policy's tokenizer.json")->required();
-  cmd->add_option("--config", f.config, "Run config (TOML): its [generate], [rewards.*] and [placement] are read")
+  cmd->add_option("--config", f.config, "Run config (TOML): its [prompt], [generate], [rewards.*] and [placement] are read")
       ->check(CLI::ExistingFile);
   auto flag = [&](CLI::Option* o, std::function<void(actors::GenerateConfig&)> set) { f.given.emplace_back(o, set); };
   Flags* p = &f;
@@ -73,11 +75,13 @@ void add_common(CLI::App* cmd, Flags& f) {
   flag(cmd->add_option("--max-users", f.flags.max_users, "Only the first users of users.jsonl (0: all)")
            ->check(CLI::NonNegativeNumber),
        [p](actors::GenerateConfig& c) { c.max_users = p->flags.max_users; });
-  cmd->add_option("--max-tokens", f.max_tokens, "Prompt budget, tokens (as `data sft --max-tokens`)")
-      ->check(CLI::Range(64, 1 << 20));
-  cmd->add_option("--max-queries", f.max_queries, "Queries per list at most (as `data sft --max-queries`)")
-      ->check(CLI::Range(1, 32));
-  cmd->add_flag("--reasoning", f.reasoning, "Allow a Reasoning: line in the output grammar (as `data sft --reasoning`)");
+  f.max_tokens_option = cmd->add_option("--max-tokens", f.max_tokens, "Prompt budget, tokens (overrides [prompt] max_tokens)")
+                           ->check(CLI::Range(64, 1 << 20));
+  f.max_queries_option =
+      cmd->add_option("--max-queries", f.max_queries, "Queries per list at most (overrides [prompt] max_queries)")
+          ->check(CLI::Range(1, 32));
+  f.reasoning_option =
+      cmd->add_flag("--reasoning", f.reasoning, "Allow a Reasoning: line in the output grammar (as `data sft --reasoning`)");
 }
 
 struct Setup {
@@ -92,12 +96,8 @@ Setup prepare(const Flags& f) {
   toml::table root;
   if (!f.config.empty()) root = load_config(f.config);
   const std::string where = f.config.empty() ? "(no config)" : f.config;
-  if (root.contains("prompt")) {
-    throw runtime::ConfigError(where + " [prompt]: not read by this command yet (launch/prompt_keys is on branch "
-                               "grpo-news); pass --max-tokens, --max-queries and --reasoning as to `data sft`");
-  }
   Setup s;
-  toml::table generate_resolved, rewards_resolved;
+  toml::table generate_resolved, rewards_resolved, prompt_resolved;
   s.spec.generate = read_generate_config(root, where, &generate_resolved);
   for (const auto& [option, set] : f.given) {
     if (option->count() > 0) set(s.spec.generate);
@@ -109,10 +109,15 @@ Setup prepare(const Flags& f) {
   s.spec.world = f.world;
   s.spec.index = f.index;
   s.spec.tokenizer = f.tokenizer;
-  // Exactly what `newsrl data sft` sets, so the prompts are the SFT prompts.
-  s.spec.prompt.max_tokens = f.max_tokens;
-  s.spec.limits.max_queries = f.max_queries;
-  s.spec.limits.allow_reasoning = f.reasoning;
+  // [prompt] with the defaults of `newsrl data sft`; its flags set what they set there.
+  const PromptKeys prompt = read_prompt_config(root, where, &prompt_resolved);
+  s.spec.prompt = prompt.prompt;
+  s.spec.limits = prompt.limits;
+  if (f.max_tokens_option->count() > 0) s.spec.prompt.max_tokens = f.max_tokens;
+  if (f.max_queries_option->count() > 0) s.spec.limits.max_queries = f.max_queries;
+  if (f.reasoning_option->count() > 0) s.spec.limits.allow_reasoning = true;
+  prompt_resolved.insert_or_assign("max_tokens", s.spec.prompt.max_tokens);
+  prompt_resolved.insert_or_assign("max_queries", s.spec.limits.max_queries);
 
   const toml::table* placement = root["placement"].as_table();
   if (root.contains("placement") && placement == nullptr) throw runtime::ConfigError(where + ": placement should be a table");
@@ -123,8 +128,9 @@ Setup prepare(const Flags& f) {
   actors::check_policy_eval(s.spec);
 
   std::ostringstream text;
-  text << "# newsrl eval policy: the resolved config (prompt flags: --max-tokens " << f.max_tokens << " --max-queries "
-       << f.max_queries << (f.reasoning ? " --reasoning" : "") << ")\n"
+  text << "# newsrl eval policy: the resolved config"
+       << (f.reasoning ? " (--reasoning: the grammar allows a Reasoning: line)" : "") << "\n"
+       << toml::table{{"prompt", prompt_resolved}} << "\n\n"
        << toml::table{{"generate", generate_resolved}} << "\n\n"
        << toml::table{{"rewards", rewards_resolved}} << "\n";
   s.resolved = text.str();
@@ -161,7 +167,17 @@ std::string summary_line(const actors::PolicyEvalSummary& r, const actors::Gener
   return out.str();
 }
 
+// An output whose folder does not exist would fail only after the whole run.
+void check_output_folder(const std::string& path) {
+  if (path.empty()) return;
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent)) {
+    throw runtime::ConfigError(path + ": the folder " + parent.string() + " does not exist");
+  }
+}
+
 int generate(const Flags& f) {
+  for (const std::string* path : {&f.out, &f.rankings, &f.metrics}) check_output_folder(*path);
   const Setup s = prepare(f);
   const std::optional<actors::PolicyEvalSummary> r = run(s, {f.out, f.rankings, f.metrics});
   if (!r) return 0;

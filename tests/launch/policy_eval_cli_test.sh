@@ -28,8 +28,9 @@ check "train sft" 0 "$bin" train sft --config "$tmp/sft.toml" --data "$tmp/sft.j
 ckpt=$(ls "$tmp"/sft/checkpoints/step-*.h5 | tail -1)
 [ -f "$ckpt" ] || fail "no SFT checkpoint"
 
+policy=(--ckpt "$ckpt" --index "$tmp/index" --tokenizer "$tmp/tok.json" --max-tokens 256 --max-new-tokens 96 --seed 5)
 base=(--world "$tmp/world" --max-tokens 256 --max-new-tokens 96 --seed 5)
-common=("${base[@]}" --ckpt "$ckpt" --index "$tmp/index" --tokenizer "$tmp/tok.json")
+common=(--world "$tmp/world" "${policy[@]}")
 for np in 1 3; do
   check "generate -np $np" 0 "${mpi[@]}" -np "$np" "$bin" generate "${common[@]}" --n 4 --batch 6 \
     --out "$tmp/lists-$np.jsonl" --rankings "$tmp/rankings-$np.jsonl" --metrics "$tmp/metrics-$np.json"
@@ -88,6 +89,20 @@ check "eval policy, table" 0 "$bin" eval policy "${common[@]}" --max-users 20
 has "eval policy, table" "20 users, 1 list each (temperature 0)"
 has "eval policy, table" "warm"
 
+# A user with no signal left after cleaning (every event dropped by the
+# annotator) gets no list and the popular ranking, in its place in the files.
+cp -r "$tmp/world" "$tmp/world-e"
+sed -i '1s/"annotator":true/"annotator":false/g' "$tmp/world-e/users.jsonl"
+check "no signals" 0 "$bin" eval policy "${policy[@]}" --world "$tmp/world-e" --max-users 6 --out "$tmp/eval-e" --json
+has "no signals" '"empty_signals":1,'
+head -1 "$tmp/eval-e/lists.jsonl" | grep -q '"n":0,"parsed":false,"error":"no signal left after cleaning","fallback":"popular"' ||
+  fail "the user without signals is not the first line of lists.jsonl" "$(head -1 "$tmp/eval-e/lists.jsonl")"
+[ "$(head -1 "$tmp/eval-e/rankings.jsonl" | sed 's/.*"items"://')" = "$(head -1 "$tmp/popular.jsonl" | sed 's/.*"items"://')" ] ||
+  fail "the user without signals is not ranked by the popular list"
+[ "$(wc -l <"$tmp/eval-e/lists.jsonl")" -eq 6 ] || fail "lists.jsonl of 6 users should have 6 lines"
+[ "$(sed -n 2p "$tmp/eval-e/lists.jsonl")" = "$(sed -n 2p "$tmp/eval/lists.jsonl")" ] ||
+  fail "the second user's list changed when the first lost its signals"
+
 # Bad input: one line, exit 2.
 check "missing checkpoint" 2 "$bin" generate "${base[@]}" --ckpt "$tmp/none.h5" --index "$tmp/index" --tokenizer "$tmp/tok.json" --out "$tmp/x.jsonl"
 has "missing checkpoint" "none.h5: no such checkpoint file"
@@ -95,7 +110,7 @@ has "missing checkpoint" "none.h5: no such checkpoint file"
 check "other world" 0 "$bin" world --out "$tmp/world2" --users 20 --news 300 --seed 4 --quiet
 check "other index" 0 "$bin" index build --world "$tmp/world2" --out "$tmp/index2"
 check "index of another world" 2 "$bin" generate "${base[@]}" --ckpt "$ckpt" --index "$tmp/index2" --tokenizer "$tmp/tok.json" --out "$tmp/x.jsonl"
-has "index of another world" "an index built from another world?"
+has "index of another world" "was built from another world than $tmp/world"
 check "big tokenizer" 0 "$bin" tokenizer train --input "$tmp/titles.txt" --vocab-size 2048 --out "$tmp/tok2.json"
 check "tokenizer of another vocabulary" 2 "$bin" generate "${base[@]}" --ckpt "$ckpt" --index "$tmp/index" --tokenizer "$tmp/tok2.json" \
   --out "$tmp/x.jsonl"
@@ -107,8 +122,10 @@ has "unknown key" "[generate] temprature"
 printf '[generate]\nn = 4\ntemperature = 0.0\n' >"$tmp/greedy.toml"
 check "greedy best-of-4" 2 "$bin" eval policy "${common[@]}" --config "$tmp/greedy.toml"
 has "greedy best-of-4" "samples the same list n times"
-printf '[prompt]\nmax_tokens = 256\n' >"$tmp/prompt.toml"
-check "[prompt] table" 2 "$bin" eval policy "${common[@]}" --config "$tmp/prompt.toml"
-has "[prompt] table" "pass --max-tokens"
+check "missing output folder" 2 "$bin" generate "${common[@]}" --out "$tmp/no/lists.jsonl"
+has "missing output folder" "the folder $tmp/no does not exist"
+printf '[prompt]\nmax_tokns = 256\n' >"$tmp/prompt.toml"
+check "[prompt] typo" 2 "$bin" eval policy "${common[@]}" --config "$tmp/prompt.toml"
+has "[prompt] typo" "[prompt] max_tokns"
 [ ! -e "$tmp/x.jsonl" ] || fail "a failed run left an output behind"
 finish
