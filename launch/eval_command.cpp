@@ -1,6 +1,9 @@
-// `newsrl eval rankings|heuristic`: score a rankings file, or produce and
-// score the rankings of a reference recall path (news/heuristics.h).
+// `newsrl eval rankings|heuristic|policy`: score a rankings file, or produce
+// and score the rankings of a reference recall path (news/heuristics.h) or of
+// a policy (launch/policy_eval_command.h).
 #include "launch/eval_command.h"
+
+#include "launch/policy_eval_command.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -112,11 +115,12 @@ Runner add_eval_commands(CLI::App& app) {
       ->check(CLI::Range(1, 1000));
   heuristic_cmd->add_option("--out", h->out, "Write the rankings here (JSONL)");
   heuristic_cmd->add_flag("--json", h->json, "One JSON object instead of a table");
+  const Runner policy = add_eval_policy_command(*eval);
 
   return [=]() -> std::optional<int> {
     if (*rankings_cmd) return eval_rankings(*r);
     if (*heuristic_cmd) return eval_heuristic(*h);
-    return std::nullopt;
+    return policy();
   };
 }
 
