@@ -13,7 +13,10 @@
 //             gradient element has one writer, so results are deterministic.
 // A block has 256 threads as 16 x 16: thread (ty, tx) holds rows ty + 16 i and
 // columns tx + 16 j (i, j < 4) of a 64 x 64 tile, and columns tx + 16 j of
-// head_dim for the [64, D] accumulators.
+// head_dim for the [64, D] accumulators. A [64, D] tile of q, k, v or dout sits
+// in shared memory with head_dim padded with zeros to a multiple of 4 (its
+// "width"), read four floats at a time, and rows ld = width + 4 floats apart so
+// that the 8 rows one 128-bit load touches fall in different banks.
 #include <cmath>
 #include <string>
 
@@ -42,35 +45,45 @@ __device__ __forceinline__ long long visible_limit(const Dims& p, long long t) {
   return end < p.tk ? end : p.tk;
 }
 
+__host__ __device__ inline int padded_width(int dim) { return (dim + 3) / 4 * 4; }
+
 // Rows [row0, row0 + 64) of one head of a [B, T, H, D] tensor into shared
-// memory with row stride ld; rows past `rows` are zero.
+// memory with row stride ld; rows past `rows`, and columns from dim to the
+// padded width, are zero.
 __device__ __forceinline__ void load_tile(float* dst, int ld, const float* src, long long token_stride, int row0,
                                           int rows, int dim) {
-  for (int e = threadIdx.x; e < kTile * dim; e += kThreads) {
-    const int r = e / dim, d = e % dim;
+  const int width = padded_width(dim);
+  for (int e = threadIdx.x; e < kTile * width; e += kThreads) {
+    const int r = e / width, d = e % width;
     const int row = row0 + r;
-    dst[r * ld + d] = row < rows ? src[static_cast<long long>(row) * token_stride + d] : 0.0f;
+    dst[r * ld + d] = row < rows && d < dim ? src[static_cast<long long>(row) * token_stride + d] : 0.0f;
   }
 }
 
-// s[i][j] = dot(A row ty + 16 i, B row tx + 16 j) over dim, A and B tiles in
-// shared memory with row stride ld.
-__device__ __forceinline__ void tile_dots(float (&s)[kPer][kPer], const float* a, const float* b, int ld, int dim) {
+// s[i][j] = dot(A row ty + 16 i, B row tx + 16 j) over the padded width, A
+// and B tiles in shared memory with row stride ld (both multiples of 4).
+__device__ __forceinline__ void tile_dots(float (&s)[kPer][kPer], const float* a, const float* b, int ld,
+                                          int width) {
   const int ty = threadIdx.x / 16, tx = threadIdx.x % 16;
 #pragma unroll
   for (int i = 0; i < kPer; ++i)
 #pragma unroll
     for (int j = 0; j < kPer; ++j) s[i][j] = 0.0f;
-  for (int d = 0; d < dim; ++d) {
-    float av[kPer], bv[kPer];
+  for (int d = 0; d < width; d += 4) {
+    float4 av[kPer], bv[kPer];
 #pragma unroll
-    for (int i = 0; i < kPer; ++i) av[i] = a[(ty + 16 * i) * ld + d];
+    for (int i = 0; i < kPer; ++i) av[i] = *reinterpret_cast<const float4*>(a + (ty + 16 * i) * ld + d);
 #pragma unroll
-    for (int j = 0; j < kPer; ++j) bv[j] = b[(tx + 16 * j) * ld + d];
+    for (int j = 0; j < kPer; ++j) bv[j] = *reinterpret_cast<const float4*>(b + (tx + 16 * j) * ld + d);
 #pragma unroll
     for (int i = 0; i < kPer; ++i)
 #pragma unroll
-      for (int j = 0; j < kPer; ++j) s[i][j] = fmaf(av[i], bv[j], s[i][j]);
+      for (int j = 0; j < kPer; ++j) {
+        float x = fmaf(av[i].x, bv[j].x, s[i][j]);
+        x = fmaf(av[i].y, bv[j].y, x);
+        x = fmaf(av[i].z, bv[j].z, x);
+        s[i][j] = fmaf(av[i].w, bv[j].w, x);
+      }
   }
 }
 
@@ -113,8 +126,8 @@ __device__ __forceinline__ float row_sum(float x) {
 template <int kCols>
 __global__ void __launch_bounds__(kThreads) forward_kernel(float* out, float* lse, const float* q, const float* k,
                                                            const float* v, Dims p) {
-  extern __shared__ float smem[];
-  const int ld = p.dim + 1;  // +1: rows of a tile fall in different banks
+  extern __shared__ __align__(16) float smem[];
+  const int width = padded_width(p.dim), ld = width + 4;
   float* qs = smem;
   float* kvs = qs + kTile * ld;
   float* ps = kvs + kTile * ld;  // [64, 65]
@@ -142,7 +155,7 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(float* out, float* ls
     load_tile(kvs, ld, kb, k_stride, s0, p.tk, p.dim);
     __syncthreads();
     float s[kPer][kPer];
-    tile_dots(s, qs, kvs, ld, p.dim);
+    tile_dots(s, qs, kvs, ld, width);
 #pragma unroll
     for (int i = 0; i < kPer; ++i) {
       const long long limit = visible_limit(p, t0 + ty + 16 * i);
@@ -209,15 +222,14 @@ template <int kCols>
 __global__ void __launch_bounds__(kThreads)
     dkv_kernel(float* dk, float* dv, const float* q, const float* k, const float* v, const float* dout,
                const float* lse, const float* delta, Dims p) {
-  extern __shared__ float smem[];
-  const int ld = p.dim + 1;
+  extern __shared__ __align__(16) float smem[];
+  const int width = padded_width(p.dim), ld = width + 4;
   float* ks = smem;
   float* vs = ks + kTile * ld;
   float* qs = vs + kTile * ld;
   float* gs = qs + kTile * ld;         // dout
-  float* pt = gs + kTile * ld;         // Pᵀ [keys, queries], stride 65
-  float* dst = pt + kTile * (kTile + 1);  // dSᵀ
-  float* row_lse = dst + kTile * (kTile + 1);
+  float* wt = gs + kTile * ld;  // Pᵀ, then dSᵀ: [keys, queries], stride 65
+  float* row_lse = wt + kTile * (kTile + 1);
   float* row_delta = row_lse + kTile;
   const int s0 = blockIdx.x * kTile, hk = blockIdx.y, b = blockIdx.z;
   const int group = p.hq / p.hkv;
@@ -248,8 +260,8 @@ __global__ void __launch_bounds__(kThreads)
       }
       __syncthreads();
       float s[kPer][kPer], dp[kPer][kPer];
-      tile_dots(s, ks, qs, ld, p.dim);   // rows: keys, columns: queries
-      tile_dots(dp, vs, gs, ld, p.dim);  // dPᵀ = V dOᵀ
+      tile_dots(s, ks, qs, ld, width);   // rows: keys, columns: queries
+      tile_dots(dp, vs, gs, ld, width);  // dPᵀ = V dOᵀ
 #pragma unroll
       for (int j = 0; j < kPer; ++j) {
         const int tj = tx + 16 * j, t = t0 + tj;
@@ -258,13 +270,19 @@ __global__ void __launch_bounds__(kThreads)
         for (int i = 0; i < kPer; ++i) {
           const int si = ty + 16 * i;
           const float pr = s0 + si < limit ? expf(s[i][j] * p.scale - row_lse[tj]) : 0.0f;
-          pt[si * (kTile + 1) + tj] = pr;
-          dst[si * (kTile + 1) + tj] = pr * (dp[i][j] - row_delta[tj]);
+          wt[si * (kTile + 1) + tj] = pr;
+          dp[i][j] = pr * (dp[i][j] - row_delta[tj]);  // dSᵀ, stored once Pᵀ has been used
         }
       }
       __syncthreads();
-      tile_times_rows<kCols>(dv_acc, pt, gs, ld, p.dim);   // dV += Pᵀ dO
-      tile_times_rows<kCols>(dk_acc, dst, qs, ld, p.dim);  // dK += dSᵀ Q (scaled below)
+      tile_times_rows<kCols>(dv_acc, wt, gs, ld, p.dim);  // dV += Pᵀ dO
+      __syncthreads();
+#pragma unroll
+      for (int j = 0; j < kPer; ++j)
+#pragma unroll
+        for (int i = 0; i < kPer; ++i) wt[(ty + 16 * i) * (kTile + 1) + tx + 16 * j] = dp[i][j];
+      __syncthreads();
+      tile_times_rows<kCols>(dk_acc, wt, qs, ld, p.dim);  // dK += dSᵀ Q (scaled below)
     }
   }
 #pragma unroll
@@ -287,8 +305,8 @@ template <int kCols>
 __global__ void __launch_bounds__(kThreads)
     dq_kernel(float* dq, const float* q, const float* k, const float* v, const float* dout, const float* lse,
               const float* delta, Dims p) {
-  extern __shared__ float smem[];
-  const int ld = p.dim + 1;
+  extern __shared__ __align__(16) float smem[];
+  const int width = padded_width(p.dim), ld = width + 4;
   float* qs = smem;
   float* gs = qs + kTile * ld;
   float* ks = gs + kTile * ld;
@@ -324,8 +342,8 @@ __global__ void __launch_bounds__(kThreads)
     load_tile(vs, ld, v + kv_at, k_stride, s0, p.tk, p.dim);
     __syncthreads();
     float s[kPer][kPer], dp[kPer][kPer];
-    tile_dots(s, qs, ks, ld, p.dim);
-    tile_dots(dp, gs, vs, ld, p.dim);
+    tile_dots(s, qs, ks, ld, width);
+    tile_dots(dp, gs, vs, ld, width);
 #pragma unroll
     for (int i = 0; i < kPer; ++i) {
 #pragma unroll
@@ -371,7 +389,7 @@ void launch(Kernel kernel, dim3 grid, std::size_t smem, void** args) {
   NEWSRL_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(kernel), grid, dim3(kThreads), args, smem, stream()));
 }
 
-std::size_t tile_bytes(int dim) { return sizeof(float) * kTile * static_cast<std::size_t>(dim + 1); }
+std::size_t tile_bytes(int dim) { return sizeof(float) * kTile * static_cast<std::size_t>(padded_width(dim) + 4); }
 constexpr std::size_t kWeightTileBytes = sizeof(float) * kTile * (kTile + 1);
 
 void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -406,7 +424,7 @@ void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, 
 
   void* dkv_args[] = {&pdk, &pdv, &pq, &pk, &pv, &pg, &pl, &pdelta, &p};
   const dim3 kv_grid(blocks_for(p.tk, kTile), static_cast<unsigned>(p.hkv), static_cast<unsigned>(p.batch));
-  const std::size_t dkv_smem = 4 * tile_bytes(p.dim) + 2 * kWeightTileBytes + 2 * kTile * sizeof(float);
+  const std::size_t dkv_smem = 4 * tile_bytes(p.dim) + kWeightTileBytes + 2 * kTile * sizeof(float);
   void* dq_args[] = {&pdq, &pq, &pk, &pv, &pg, &pl, &pdelta, &p};
   const dim3 q_grid(blocks_for(p.tq, kTile), static_cast<unsigned>(p.hq), static_cast<unsigned>(p.batch));
   const std::size_t dq_smem = 4 * tile_bytes(p.dim) + kWeightTileBytes;

@@ -1,6 +1,6 @@
 // Attention on the GPU against the CPU table: causal and not, grouped-query
 // heads (14 query heads on 2 kv heads, as in Qwen2.5-0.5B), head_dim 64 and
-// 128 and one that is not a multiple of 16, whole sequences and a KV cache
+// 128 and ones that are not multiples of 16 or 4, whole sequences and a KV cache
 // (Tq < Tk with q_offset); forward outputs and lse, and the backward from
 // non-zero gradients (it adds into them).
 #include <gtest/gtest.h>
@@ -71,6 +71,7 @@ TEST(CudaAttention, NotCausalAndOddHeadDims) {
   check({2, 77, 77, 4, 4, 40, 0, false}, 71);   // an encoder: every query sees every key
   check({1, 20, 90, 6, 3, 24, 0, false}, 81);   // fewer queries than keys
   check({1, 33, 33, 2, 2, 100, 0, true}, 91);   // head_dim between 64 and 128
+  check({1, 50, 50, 3, 1, 30, 0, true}, 101);  // head_dim not a multiple of 4: zero-padded in shared memory
 }
 
 TEST(CudaAttention, TooLargeAHeadIsOneClearLine) {
