@@ -7,7 +7,8 @@ same GPU, one JSON line per case with "engine":"pytorch".
   as newsrl's float32 matmul; "bfloat16" GEMMs with x and W both in bf16 (the
   counterpart of newsrl's bf16 weights, which keep x and y in float32); "tf32"
   GEMMs for reference. Attention: F.scaled_dot_product_attention, causal, with
-  enable_gqa=True on [B, H, T, D] tensors, in float32 (as newsrl) and bf16;
+  enable_gqa=True on [B, H, T, D] tensors, in float32 (as newsrl) and bf16,
+  and in float32 with k and v repeated to every query head ("float32_mha");
   its backward is (forward + backward) - forward.
 
 With --out FILE the JSON lines also go there. With --newsrl FILE
@@ -77,14 +78,17 @@ def projection_backward(rows, a, name, m, n, k):
 def attention(rows, a, batch, t, hq, hkv, dim):
     shape = f"B{batch} T{t} Hq{hq} Hkv{hkv} D{dim} causal"
     fwd_flops = 4.0 * batch * hq * dim * t * t / 2
-    for dtype, label in ((torch.float32, "float32"), (torch.bfloat16, "bfloat16")):
+    # float32_mha: k and v repeated to every query head beforehand (untimed), so
+    # that SDPA's kernels for equal head counts apply.
+    for dtype, label in ((torch.float32, "float32"), (torch.bfloat16, "bfloat16"), (torch.float32, "float32_mha")):
+        kv_heads = hq if label == "float32_mha" else hkv
         q = (torch.rand(batch, hq, t, dim, device="cuda", dtype=dtype) * 2 - 1).requires_grad_()
-        k = (torch.rand(batch, hkv, t, dim, device="cuda", dtype=dtype) * 2 - 1).requires_grad_()
-        v = (torch.rand(batch, hkv, t, dim, device="cuda", dtype=dtype) * 2 - 1).requires_grad_()
+        k = (torch.rand(batch, kv_heads, t, dim, device="cuda", dtype=dtype) * 2 - 1).requires_grad_()
+        v = (torch.rand(batch, kv_heads, t, dim, device="cuda", dtype=dtype) * 2 - 1).requires_grad_()
         dout = torch.rand(batch, hq, t, dim, device="cuda", dtype=dtype) * 2 - 1
 
         def forward():
-            return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=kv_heads != hq)
 
         def forward_backward():
             torch.autograd.grad(forward(), (q, k, v), dout)
@@ -117,7 +121,8 @@ def side_by_side(newsrl_rows, torch_rows):
             continue
         lines.append(f"| {r['name']} | {r['shape']} | {r['dtype']} | {r['ms']:.3f} | {r['tflops']:.1f} | "
                      f"{t['dtype']} | {t['ms']:.3f} | {t['tflops']:.1f} | {t['ms'] / r['ms']:.2f} |")
-    extra = [t for t in torch_rows if t["dtype"] == "tf32" or (t["op"] == "attention" and t["dtype"] == "bfloat16")]
+    extra = [t for t in torch_rows if t["dtype"] in ("tf32", "float32_mha") or
+             (t["op"] == "attention" and t["dtype"] == "bfloat16")]
     if extra:
         lines += ["", "PyTorch for reference (no newsrl counterpart):", "",
                   "| case | dtype | ms | TFLOP/s |", "|---|---|---|---|"]
