@@ -3,6 +3,9 @@
 #include <string>
 
 #include "kernels/cpu/cpu_ops.h"
+#ifdef NEWSRL_HAVE_CUDA
+#include "kernels/cuda/cuda_ops.h"
+#endif
 
 namespace newsrl::kernels {
 
@@ -24,7 +27,10 @@ std::string_view unary_name(Unary op) {
 
 const OpTable& ops(Device device) {
   if (device == Device::cpu) return cpu::table();
-  throw std::runtime_error("this newsrl build has no kernels for device " + std::string(device_name(device)));
+#ifdef NEWSRL_HAVE_CUDA
+  if (device == Device::cuda) return cuda::table();
+#endif
+  throw std::runtime_error("this newsrl build has no CUDA backend");
 }
 
 namespace {
@@ -55,9 +61,10 @@ void same_shape(const char* op, const Tensor& a, const Tensor& b) {
   NEWSRL_NEED(a.shape() == b.shape(), op, a.str() + " and " + b.str() + " should have the same shape");
 }
 
+// A backend may leave entries null (a kernel not written yet for that device).
 template <class Fn>
 Fn kernel(Fn fn, const char* op, Device d) {
-  if (fn == nullptr) bad(op, "no kernel for device " + std::string(device_name(d)) + " in this build");
+  if (fn == nullptr) throw std::runtime_error(std::string(op) + " has no " + std::string(device_name(d)) + " kernel");
   return fn;
 }
 #define NEWSRL_CALL(name, dev, ...) kernel(ops(dev).name, #name, dev)(__VA_ARGS__)
@@ -121,7 +128,8 @@ void embedding_forward(Tensor& out, const Tensor& table, const Tensor& ids) {
 void embedding_backward(Tensor& dtable, const Tensor& dout, const Tensor& ids) {
   const char* op = "embedding_backward";
   same_device(op, DType::f32, {&dtable, &dout});
-  NEWSRL_NEED(ids.defined() && ids.dtype() == DType::i32, op, "ids should be int32");
+  NEWSRL_NEED(ids.defined() && ids.dtype() == DType::i32 && ids.device() == dtable.device(), op,
+              "ids should be int32 on the table's device");
   NEWSRL_NEED(dtable.ndim() == 2 && dout.numel() == ids.numel() * dtable.dim(1), op,
               "dout " + dout.str() + " should be ids " + ids.str() + " by " + std::to_string(dtable.dim(-1)));
   NEWSRL_CALL(embedding_backward, dtable.device(), dtable, dout, ids);
@@ -281,8 +289,9 @@ namespace {
 void check_cross_entropy(const char* op, const Tensor& losses, const Tensor& lse, const Tensor& logits,
                          const Tensor& targets) {
   NEWSRL_NEED(logits.ndim() == 2, op, "logits " + logits.str() + " should be [tokens, vocab]");
-  NEWSRL_NEED(targets.defined() && targets.dtype() == DType::i32 && targets.numel() == logits.dim(0), op,
-              "targets should be int32, one per row of " + logits.str());
+  NEWSRL_NEED(targets.defined() && targets.dtype() == DType::i32 && targets.numel() == logits.dim(0) &&
+                  targets.device() == logits.device(),
+              op, "targets should be int32, one per row of " + logits.str() + ", on its device");
   NEWSRL_NEED(losses.numel() == logits.dim(0) && lse.numel() == logits.dim(0), op,
               "losses and lse need one value per row");
 }

@@ -1,3 +1,5 @@
+// Shapes, storage (a per-size cache per device) and tensors; the CUDA side of
+// storage and copies lives in kernels/cuda/memory.cpp.
 #include "kernels/tensor.h"
 
 #include <algorithm>
@@ -5,6 +7,10 @@
 #include <mutex>
 #include <new>
 #include <unordered_map>
+
+#ifdef NEWSRL_HAVE_CUDA
+#include "kernels/cuda/memory.h"
+#endif
 
 namespace newsrl::kernels {
 
@@ -130,10 +136,35 @@ struct Recycling {
   }
 };
 
+#ifndef NEWSRL_HAVE_CUDA
+[[noreturn]] void no_cuda() { throw std::runtime_error("this newsrl build has no CUDA backend"); }
+#endif
+
+// Copies bytes between any two devices.
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
+  if (dst_device == Device::cpu && src_device == Device::cpu) {
+    if (bytes != 0) std::memcpy(dst, src, bytes);
+    return;
+  }
+#ifdef NEWSRL_HAVE_CUDA
+  cuda::copy_bytes(dst, dst_device, src, src_device, bytes);
+#else
+  no_cuda();
+#endif
+}
+
 }  // namespace
 
 Storage::Storage(Device d, std::size_t n) : bytes(n), device(d) {
-  if (d != Device::cpu) throw std::runtime_error("this newsrl build has no kernels for device cuda yet");
+  if (d == Device::cuda) {
+#ifdef NEWSRL_HAVE_CUDA
+    data = cuda::device_alloc(n);
+    bytes = cuda::rounded_size(n);
+    return;
+#else
+    no_cuda();
+#endif
+  }
   const std::size_t rounded = ((std::max<std::size_t>(n, 1) + 63) / 64) * 64;
   data = cpu_cache().take(rounded);
   if (data == nullptr) data = std::aligned_alloc(64, rounded);
@@ -142,7 +173,14 @@ Storage::Storage(Device d, std::size_t n) : bytes(n), device(d) {
 }
 
 Storage::~Storage() {
-  if (data != nullptr) cpu_cache().give(data, bytes);
+  if (data == nullptr) return;
+#ifdef NEWSRL_HAVE_CUDA
+  if (device == Device::cuda) {
+    cuda::device_release(data, bytes);
+    return;
+  }
+#endif
+  cpu_cache().give(data, bytes);
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
@@ -156,6 +194,12 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
+#ifdef NEWSRL_HAVE_CUDA
+  if (device == Device::cuda) {
+    cuda::zero_bytes(t.raw(), t.bytes());
+    return t;
+  }
+#endif
   std::memset(t.raw(), 0, t.bytes());
   return t;
 }
@@ -185,7 +229,15 @@ Tensor Tensor::slice(std::int64_t begin, std::int64_t end) const {
 
 Tensor Tensor::clone() const {
   Tensor t = empty(shape_, dtype_, device());
-  std::memcpy(t.raw(), raw(), bytes());
+  copy_bytes(t.raw(), device(), raw(), device(), bytes());
+  return t;
+}
+
+Tensor Tensor::to(Device target) const {
+  if (!storage_) throw std::logic_error("to(): use of an undefined tensor");
+  if (target == device()) return *this;
+  Tensor t = empty(shape_, dtype_, target);
+  copy_bytes(t.raw(), target, raw(), device(), bytes());
   return t;
 }
 

@@ -41,7 +41,8 @@ class Shape {
   int ndim_ = 0;
 };
 
-// A block of device memory; returned to its device's cache when released.
+// A block of memory on a device (host memory for the CPU, cudaMalloc'd for
+// CUDA); returned to its device's cache when released.
 struct Storage {
   Storage(Device device, std::size_t bytes);
   ~Storage();
@@ -95,9 +96,15 @@ class Tensor {
   Tensor view(const Shape& shape) const;
   // Rows [begin, end) of the first dimension.
   Tensor slice(std::int64_t begin, std::int64_t end) const;
+  // A copy on the same device.
   Tensor clone() const;
+  // The same elements on `device`: a copy when the tensor lives elsewhere
+  // (complete when this returns), this tensor itself when it is already there.
+  Tensor to(Device device) const;
+  // The elements, read on the host (a CUDA tensor is copied back first).
   template <class T>
   std::vector<T> to_vector() const {
+    if (device() != Device::cpu) return to(Device::cpu).to_vector<T>();
     const T* p = data<T>();
     return std::vector<T>(p, p + numel());
   }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The one script for a GPU machine (CUDA, CMake, Ninja and PyTorch there; no
+# MPI, HDF5, Boost, FAISS or GoogleTest): prints the GPU, builds the kernels
+# preset with the CUDA backend for sm_90, runs kernels_cuda_test (every CUDA
+# op against the CPU table), then the op benchmark beside PyTorch on the same
+# GPU. Everything it writes goes to ${OUT:-results}:
+#   gpu.txt, configure.log, build.log,
+#   kernels_cuda_test.json (GoogleTest's JSON) and .log,
+#   bench_newsrl.jsonl, bench_torch.jsonl, summary.md (side by side).
+# GoogleTest comes from third_party/googletest (a copy of /usr/src/googletest;
+# this script makes it where /usr/src/googletest exists). cuDNN and NCCL are
+# found in PyTorch's nvidia-* wheels when /usr/local/cuda lacks them.
+# Exit status: 0 all passed and measured; 1 a step failed; 2 no GPU (the tests
+# report themselves skipped and the benchmarks are skipped). Every step has a
+# timeout; together they stay under 8 minutes (configure 45 s, build 180 s,
+# tests 100 s, each benchmark 60-75 s).
+#   bench/gpu_check.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-results}"
+mkdir -p "$out"
+t0=$SECONDS
+say() { echo "[gpu_check +$((SECONDS - t0))s] $*"; }
+fail() {
+  say "FAILED: $*"
+  exit 1
+}
+
+# ---- the GPU -------------------------------------------------------------------
+if nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader >"$out/gpu.txt" 2>&1; then
+  say "GPU: $(head -1 "$out/gpu.txt")"
+else
+  say "nvidia-smi: $(head -1 "$out/gpu.txt")"
+fi
+
+# ---- GoogleTest, cuDNN, NCCL ---------------------------------------------------
+if [ ! -f third_party/googletest/CMakeLists.txt ] && [ -f /usr/src/googletest/CMakeLists.txt ]; then
+  mkdir -p third_party && cp -r /usr/src/googletest third_party/googletest
+fi
+# The folder of a Python package (nvidia.cudnn is a namespace package: no __file__).
+package_dir() { python3 -c 'import importlib, sys; print(list(importlib.import_module(sys.argv[1]).__path__)[0])' "$1" 2>/dev/null; }
+cmake_args=(-DNEWSRL_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90)
+if cudnn_dir=$(package_dir nvidia.cudnn) && [ -d "$cudnn_dir/lib" ]; then
+  say "cuDNN from $cudnn_dir"
+  cmake_args+=(-DCUDNN_ROOT="$cudnn_dir")
+  export LD_LIBRARY_PATH="$cudnn_dir/lib:${LD_LIBRARY_PATH:-}"
+fi
+if ! ls /usr/local/cuda/lib64/libnccl.so* >/dev/null 2>&1 && nccl_dir=$(package_dir nvidia.nccl) && [ -d "$nccl_dir/lib" ]; then
+  say "NCCL from $nccl_dir"
+  cmake_args+=(-DNCCL_INCLUDE_DIR="$nccl_dir/include" -DNCCL_LIBRARY="$(ls "$nccl_dir"/lib/libnccl.so* | head -1)")
+  export LD_LIBRARY_PATH="$nccl_dir/lib:${LD_LIBRARY_PATH:-}"
+fi
+
+# ---- configure and build -------------------------------------------------------
+say "configuring: cmake --preset kernels ${cmake_args[*]}"
+timeout 45 cmake --preset kernels "${cmake_args[@]}" >"$out/configure.log" 2>&1 || {
+  tail -30 "$out/configure.log"
+  fail "configure (see $out/configure.log)"
+}
+grep -q 'newsrl: CUDA backend ON' "$out/configure.log" || fail "CMake found no CUDA compiler (see $out/configure.log)"
+grep -q 'kernels_cuda_test' build-kernels/build.ninja ||
+  fail "no GoogleTest: copy /usr/src/googletest to third_party/googletest (and carry it to this machine)"
+say "building kernels_cuda_test and cuda_ops_bench"
+timeout 180 cmake --build build-kernels -j 16 --target kernels_cuda_test cuda_ops_bench >"$out/build.log" 2>&1 || {
+  grep -m 20 -E 'error|Error' "$out/build.log"
+  fail "build (see $out/build.log)"
+}
+
+# ---- tests ---------------------------------------------------------------------
+say "running kernels_cuda_test"
+timeout 100 build-kernels/bin/kernels_cuda_test --gtest_output="json:$out/kernels_cuda_test.json" \
+  >"$out/kernels_cuda_test.log" 2>&1
+tests_rc=$?
+grep -E '^\[  (PASSED|FAILED)  \]|^\[  SKIPPED \] [0-9]+ test|^\[==========\] [0-9]+ tests|Failure$' "$out/kernels_cuda_test.log" | head -40
+[ "$tests_rc" -eq 124 ] && fail "kernels_cuda_test ran past 100 s"
+
+# ---- benchmarks ----------------------------------------------------------------
+say "running cuda_ops_bench"
+timeout 60 build-kernels/bin/cuda_ops_bench >"$out/bench_newsrl.jsonl" 2>"$out/bench_newsrl.err"
+bench_rc=$?
+cat "$out/bench_newsrl.err"
+if [ "$bench_rc" -eq 77 ]; then
+  say "no GPU: benchmarks skipped"
+  [ "$tests_rc" -eq 0 ] || fail "kernels_cuda_test (see $out/kernels_cuda_test.log)"
+  exit 2
+fi
+[ "$bench_rc" -eq 0 ] || fail "cuda_ops_bench exited $bench_rc"
+say "running bench/cuda_ops_torch.py"
+timeout 75 python3 bench/cuda_ops_torch.py --out "$out/bench_torch.jsonl" --newsrl "$out/bench_newsrl.jsonl" \
+  --summary "$out/summary.md" >"$out/bench_torch.log" 2>&1
+torch_rc=$?
+cat "$out/summary.md" 2>/dev/null || tail -20 "$out/bench_torch.log"
+say "results in $out: $(cd "$out" && ls | tr '\n' ' ')"
+[ "$tests_rc" -eq 0 ] || fail "kernels_cuda_test (see $out/kernels_cuda_test.log)"
+[ "$torch_rc" -eq 0 ] || fail "bench/cuda_ops_torch.py exited $torch_rc (see $out/bench_torch.log)"
+say "all passed"
