@@ -306,11 +306,11 @@ std::vector<Generated> generate(CausalLM& model, const std::vector<std::vector<s
   }
   std::vector<Generated> out(prompts.size());
   if (prompts.empty() || options.max_new_tokens == 0) return out;
-  // On a GPU, prompts of one length decode in lockstep: one batched kernel
-  // per op for all sequences (a finished sequence keeps stepping on its last
-  // token, its logits unread, so that positions stay equal). The CPU decodes
-  // per sequence, side by side on its threads.
-  bool lockstep = model.device() != k::Device::cpu;
+  // On a GPU (or when asked), prompts of one length decode in lockstep: one
+  // batched kernel per op for all sequences (a finished sequence keeps
+  // stepping on its last token, its logits unread, so that positions stay
+  // equal). The CPU decodes per sequence, side by side on its threads.
+  bool lockstep = model.device() != k::Device::cpu || options.lockstep;
   for (const std::vector<std::int32_t>& p : prompts) lockstep = lockstep && p.size() == prompts[0].size();
   CachedDecoder decoder(model, static_cast<std::int64_t>(prompts.size()), max_len, options.weights, lockstep);
   std::vector<std::mt19937_64> rngs;
