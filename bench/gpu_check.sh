@@ -114,7 +114,7 @@ torch_rc=$?
 cat "$out/summary.md" 2>/dev/null || tail -20 "$out/bench_torch.log"
 
 # ---- model benchmarks: qwen2.5-0.5b training step and serving -------------------
-say "running gpu_model_bench (training step B4 T1024; serving 64 users x 1000+64 tokens)"
+say "running gpu_model_bench (training step B4 T1024; serving 64 and 256 users x 1000+64 tokens)"
 timeout "$(budget 90)" build-kernels/bin/gpu_model_bench >"$out/model_newsrl.jsonl" 2>"$out/model_newsrl.err"
 model_rc=$?
 cat "$out/model_newsrl.err"

@@ -4,7 +4,8 @@
 //     6 * parameters * tokens/s / peak (parameters: every weight, the tied
 //     embedding once; peak: --peak-tflops, default 989, the dense bf16 peak
 //     of an H100/H200 SXM).
-//   serve: models::generate on --users prompts of --prompt random tokens, each
+//   serve: models::generate on U prompts of --prompt random tokens (for each U
+//     of --users, a comma-separated list), each
 //     getting --new tokens (N = 1, greedy): one batched prefill, then batched
 //     decode steps with the KV cache (prompts of one length: the lockstep
 //     path, one kernel per op for all users); users/s = users / wall seconds.
@@ -17,9 +18,10 @@
 // runs both. Exits 77 (skipped) where no GPU is visible.
 //   build-kernels/bin/gpu_model_bench [--what train,serve] [--preset qwen2.5-0.5b]
 //       [--batch 4] [--seq 1024] [--steps 5] [--warmup 2]
-//       [--users 64] [--prompt 1000] [--new 64] [--weights bf16]
+//       [--users 64,256] [--prompt 1000] [--new 64] [--weights bf16]
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -46,7 +48,8 @@ struct Options {
   std::string preset = "qwen2.5-0.5b";
   std::int64_t batch = 4, seq = 1024;
   int steps = 5, warmup = 2;
-  int users = 64, prompt = 1000, new_tokens = 64;
+  std::vector<int> users = {64, 256};
+  int prompt = 1000, new_tokens = 64;
   std::string weights = "bf16";
   double peak_tflops = 989.0;
 };
@@ -127,11 +130,9 @@ void bench_train(const Options& o, const models::Qwen2Config& config) {
   std::fflush(stdout);
 }
 
-void bench_serve(const Options& o, const models::Qwen2Config& config) {
-  models::CausalLM model(config, Device::cuda);
-  quick_init(model, 3);
+void bench_serve(const Options& o, const models::Qwen2Config& config, models::CausalLM& model, int users) {
   std::vector<std::vector<std::int32_t>> prompts;
-  for (int i = 0; i < o.users; ++i) {
+  for (int i = 0; i < users; ++i) {
     prompts.push_back(random_tokens(static_cast<std::size_t>(o.prompt), config.vocab_size, 100 + static_cast<std::uint64_t>(i)));
   }
   models::SamplingOptions s;
@@ -152,9 +153,23 @@ void bench_serve(const Options& o, const models::Qwen2Config& config) {
       "{\"engine\":\"newsrl\",\"bench\":\"serve\",\"model\":\"%s\",\"users\":%d,\"prompt\":%d,\"new_tokens\":%d,"
       "\"weights\":\"%s\",\"activations\":\"float32\",\"seconds\":%.3f,\"users_per_s\":%.2f,"
       "\"generated_tokens\":%lld,\"sampling\":\"greedy on the host\",\"gpu\":\"%s\"}\n",
-      o.preset.c_str(), o.users, o.prompt, o.new_tokens, o.weights.c_str(), seconds, o.users / seconds,
+      o.preset.c_str(), users, o.prompt, o.new_tokens, o.weights.c_str(), seconds, users / seconds,
       static_cast<long long>(generated), gpu_name.c_str());
   std::fflush(stdout);
+}
+
+// "64,256" → {64, 256}; empty when any entry is not a positive count.
+std::vector<int> parse_counts(const std::string& list) {
+  std::vector<int> out;
+  std::size_t begin = 0;
+  while (begin <= list.size()) {
+    const std::size_t end = std::min(list.find(',', begin), list.size());
+    const int n = std::atoi(list.substr(begin, end - begin).c_str());
+    if (n < 1) return {};
+    out.push_back(n);
+    begin = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -170,7 +185,7 @@ int main(int argc, char** argv) {
     else if (a == "--seq" && has) o.seq = std::atoll(argv[++i]);
     else if (a == "--steps" && has) o.steps = std::atoi(argv[++i]);
     else if (a == "--warmup" && has) o.warmup = std::atoi(argv[++i]);
-    else if (a == "--users" && has) o.users = std::atoi(argv[++i]);
+    else if (a == "--users" && has) o.users = parse_counts(argv[++i]);
     else if (a == "--prompt" && has) o.prompt = std::atoi(argv[++i]);
     else if (a == "--new" && has) o.new_tokens = std::atoi(argv[++i]);
     else if (a == "--weights" && has) o.weights = argv[++i];
@@ -178,15 +193,15 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "gpu_model_bench: unknown argument %s (--what train,serve --preset NAME --batch N --seq N --steps N "
-                   "--warmup N --users N --prompt N --new N --weights bf16|f32 --peak-tflops X)\n",
+                   "--warmup N --users N[,N...] --prompt N --new N --weights bf16|f32 --peak-tflops X)\n",
                    argv[i]);
       return 2;
     }
   }
-  if (o.batch < 1 || o.seq < 2 || o.steps < 1 || o.warmup < 0 || o.users < 1 || o.prompt < 1 || o.new_tokens < 1 ||
+  if (o.batch < 1 || o.seq < 2 || o.steps < 1 || o.warmup < 0 || o.users.empty() || o.prompt < 1 || o.new_tokens < 1 ||
       (o.weights != "bf16" && o.weights != "f32") || !(o.peak_tflops > 0)) {
     std::fprintf(stderr,
-                 "gpu_model_bench: --batch, --steps, --users, --prompt, --new at least 1, --seq at least 2, --warmup "
+                 "gpu_model_bench: --batch, --steps, each of --users, --prompt, --new at least 1, --seq at least 2, --warmup "
                  "at least 0, --weights bf16 or f32, --peak-tflops positive\n");
     return 2;
   }
@@ -204,8 +219,13 @@ int main(int argc, char** argv) {
     for (const std::string part : {"train", "serve"}) {
       if (o.what.find(part) == std::string::npos) continue;
       try {
-        if (part == "train") bench_train(o, config);
-        else bench_serve(o, config);
+        if (part == "train") {
+          bench_train(o, config);
+        } else {
+          models::CausalLM model(config, Device::cuda);
+          quick_init(model, 3);
+          for (int users : o.users) bench_serve(o, config, model, users);
+        }
       } catch (const std::exception& e) {
         std::fprintf(stderr, "gpu_model_bench: %s: %s\n", part.c_str(), e.what());
         failed = 1;

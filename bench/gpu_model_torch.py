@@ -184,23 +184,30 @@ def generate(model, c, prompts, new_tokens):
     return torch.cat(out, dim=1)
 
 
-def bench_serve(a, c):
-    torch.manual_seed(1)
-    model = Model(c).cuda().to(torch.bfloat16).eval()
-    prompts = torch.randint(0, c.vocab, (a.users, a.prompt), device="cuda")
+def bench_serve(a, c, model, users):
+    prompts = torch.randint(0, c.vocab, (users, a.prompt), device="cuda")
     generate(model, c, prompts, 2)  # warm-up
     torch.cuda.synchronize()
     t0 = time.perf_counter()
     tokens = generate(model, c, prompts, a.new)
     torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
-    row = {"engine": "pytorch", "bench": "serve", "model": a.preset, "users": a.users, "prompt": a.prompt,
+    row = {"engine": "pytorch", "bench": "serve", "model": a.preset, "users": users, "prompt": a.prompt,
            "new_tokens": a.new, "weights": "bf16", "activations": "bf16", "seconds": round(seconds, 3),
-           "users_per_s": round(a.users / seconds, 2), "generated_tokens": int(tokens.numel()), "sampling": "greedy on the device",
+           "users_per_s": round(users / seconds, 2), "generated_tokens": int(tokens.numel()), "sampling": "greedy on the device",
            "gpu": gpu_name(), "torch": torch.__version__}
-    del model
+    del prompts, tokens
     torch.cuda.empty_cache()
     return row
+
+
+def bench_serving(a, c):
+    torch.manual_seed(1)
+    model = Model(c).cuda().to(torch.bfloat16).eval()
+    rows = [bench_serve(a, c, model, users) for users in a.users]
+    del model
+    torch.cuda.empty_cache()
+    return rows
 
 
 def side_by_side(newsrl_rows, torch_rows):
@@ -228,7 +235,8 @@ def main():
     p.add_argument("--seq", type=int, default=1024)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--users", type=int, default=64)
+    p.add_argument("--users", type=lambda v: [int(x) for x in v.split(",")], default=[64, 256],
+                   help="comma-separated numbers of users")
     p.add_argument("--prompt", type=int, default=1000)
     p.add_argument("--new", type=int, default=64)
     p.add_argument("--peak-tflops", type=float, default=989.0)
@@ -242,18 +250,19 @@ def main():
     c = Config(a.preset)
     rows = []
     failed = 0
-    for part, fn in (("train", bench_train), ("serve", bench_serve)):
+    for part, fn in (("train", lambda: [bench_train(a, c)]), ("serve", lambda: bench_serving(a, c))):
         if part not in a.what:
             continue
         try:
-            row = fn(a, c)
+            new_rows = fn()
         except torch.cuda.OutOfMemoryError as e:
             print(f"gpu_model_torch.py: {part}: {e}", file=sys.stderr)
             failed = 1
             torch.cuda.empty_cache()
             continue
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+        for row in new_rows:
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     if a.out:
         with open(a.out, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in rows)
