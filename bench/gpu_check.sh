@@ -122,7 +122,10 @@ say "running bench/gpu_model_torch.py"
 timeout "$(budget 90)" python3 bench/gpu_model_torch.py --out "$out/model_torch.jsonl" \
   --newsrl "$out/model_newsrl.jsonl" --summary "$out/model_summary.md" >"$out/model_torch.log" 2>&1
 model_torch_rc=$?
-cat "$out/model_summary.md" 2>/dev/null || tail -20 "$out/model_torch.log"
+cat "$out/model_summary.md" 2>/dev/null || {
+  tail -20 "$out/model_torch.log"
+  cat "$out/model_newsrl.jsonl"
+}
 
 say "results in $out: $(cd "$out" && ls | tr '\n' ' ')"
 [ "$tests_rc" -eq 0 ] || fail "kernels_cuda_test (see $out/kernels_cuda_test.log)"

@@ -204,10 +204,10 @@ def bench_serve(a, c, model, users):
 def bench_serving(a, c):
     torch.manual_seed(1)
     model = Model(c).cuda().to(torch.bfloat16).eval()
-    rows = [bench_serve(a, c, model, users) for users in a.users]
+    for users in a.users:
+        yield bench_serve(a, c, model, users)
     del model
     torch.cuda.empty_cache()
-    return rows
 
 
 def side_by_side(newsrl_rows, torch_rows):
@@ -250,22 +250,23 @@ def main():
     c = Config(a.preset)
     rows = []
     failed = 0
+    out = open(a.out, "w") if a.out else None  # each line as it comes: a timeout keeps the finished ones
     for part, fn in (("train", lambda: [bench_train(a, c)]), ("serve", lambda: bench_serving(a, c))):
         if part not in a.what:
             continue
         try:
-            new_rows = fn()
+            for row in fn():
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                if out:
+                    out.write(json.dumps(row) + "\n")
+                    out.flush()
         except torch.cuda.OutOfMemoryError as e:
             print(f"gpu_model_torch.py: {part}: {e}", file=sys.stderr)
             failed = 1
             torch.cuda.empty_cache()
-            continue
-        for row in new_rows:
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.writelines(json.dumps(r) + "\n" for r in rows)
+    if out:
+        out.close()
     if a.newsrl:
         newsrl_rows = []
         try:
