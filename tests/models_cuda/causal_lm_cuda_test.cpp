@@ -1,6 +1,7 @@
 // Whole causal LMs on the GPU against the same models on the CPU: the loss
 // and every parameter's gradient at float32 tolerance, one clipped AdamW step,
-// and greedy generation (the same tokens) — a `micro` model (tied embeddings)
+// the GRPO policy step's loss (with a KL reference) and its gradients, and
+// greedy generation (the same tokens) — a `micro` model (tied embeddings)
 // and a two-layer model of the qwen2.5-0.5b block shape (14 query heads over
 // 2 key/value heads, biases on q/k/v, untied head) with a small vocabulary.
 // Without a GPU every test reports itself skipped.
@@ -16,6 +17,7 @@
 #include "models/causal_lm.h"
 #include "models/generation.h"
 #include "models/optimizer.h"
+#include "models/policy_step.h"
 #include "tests/kernels_cuda/cuda_compare.h"
 
 namespace newsrl::models {
@@ -181,6 +183,41 @@ void greedy_generation(const Qwen2Config& config, std::uint64_t seed, bool equal
           << "prompt " << i << " token " << j;
     }
   }
+}
+
+// The learner's policy-gradient loss (clipped ratio, KL to a reference, a
+// sampling temperature) and its gradients: right-padded samples of different
+// lengths, host-side old log-probs and advantages.
+TEST(CausalLMCuda, MicroPolicyStepMatchesTheCpu) {
+  NEWSRL_REQUIRE_GPU();
+  const Qwen2Config config = micro();
+  CausalLM cpu(config), ref_cpu(config);
+  CausalLM gpu(config, Device::cuda), ref_gpu(config, Device::cuda);
+  init_both(cpu, gpu, 21);
+  init_both(ref_cpu, ref_gpu, 22);
+  std::vector<PolicySample> batch(3);
+  batch[0] = {{3, 4, 5}, {6, 7, 8, 9}, {-2.0f, -1.5f, -3.0f, -0.5f}, 1.0f};
+  batch[1] = {{10}, {11, 12}, {-1.0f, -2.5f}, -0.5f};
+  batch[2] = {{20, 21, 22, 23, 24}, {25}, {-4.0f}, 0.25f};
+  PolicyStepOptions o;
+  o.clip.beta = 0.05f;
+  o.temperature = 0.8f;
+  o.normaliser = 12.0f;
+  Graph gc, gg;
+  cpu.zero_grad();
+  gpu.zero_grad();
+  PolicyStepStats sc, sg;
+  const Value lc = policy_step_loss(gc, cpu, batch, o, &sc, &ref_cpu);
+  const Value lg = policy_step_loss(gg, gpu, batch, o, &sg, &ref_gpu);
+  ASSERT_EQ(lg.tensor().device(), Device::cuda);
+  gc.backward(lc);
+  gg.backward(lg);
+  expect_close(lg.tensor(), lc.tensor(), 1e-4f, 1e-4f, "policy loss");
+  EXPECT_EQ(sg.tokens, sc.tokens);
+  EXPECT_NEAR(sg.loss, sc.loss, 1e-4 + 1e-4 * std::abs(sc.loss));
+  EXPECT_NEAR(sg.mean_ratio, sc.mean_ratio, 1e-4);
+  EXPECT_NEAR(sg.kl, sc.kl, 1e-4 + 1e-3 * std::abs(sc.kl));
+  expect_same_gradients(cpu, gpu);
 }
 
 TEST(CausalLMCuda, MicroLossAndGradientsMatchTheCpu) {
