@@ -56,9 +56,7 @@ struct Options {
 
 std::string gpu_name;
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 void sync() { NEWSRL_CUDA_CHECK(cudaStreamSynchronize(kernels::cuda::stream())); }
 
 // Weights of a real model's scale without CausalLM::init's half a billion
@@ -98,7 +96,8 @@ void bench_train(const Options& o, const models::Qwen2Config& config) {
   models::Schedule schedule;
   schedule.peak_lr = schedule.min_lr = 1e-4f;
   models::Optimizer optimizer(model.parameters(), hp, schedule, 1.0f);
-  const std::vector<std::int32_t> tokens = random_tokens(static_cast<std::size_t>(o.batch * o.seq), config.vocab_size, 2);
+  const std::vector<std::int32_t> tokens =
+      random_tokens(static_cast<std::size_t>(o.batch * o.seq), config.vocab_size, 2);
   // The batch goes to the GPU once; labels are read on the host by loss().
   const Tensor ids = Tensor::from(tokens, {o.batch, o.seq}).to(Device::cuda);
   const Tensor labels = Tensor::from(tokens, {o.batch, o.seq});
@@ -133,7 +132,8 @@ void bench_train(const Options& o, const models::Qwen2Config& config) {
 void bench_serve(const Options& o, const models::Qwen2Config& config, models::CausalLM& model, int users) {
   std::vector<std::vector<std::int32_t>> prompts;
   for (int i = 0; i < users; ++i) {
-    prompts.push_back(random_tokens(static_cast<std::size_t>(o.prompt), config.vocab_size, 100 + static_cast<std::uint64_t>(i)));
+    prompts.push_back(
+        random_tokens(static_cast<std::size_t>(o.prompt), config.vocab_size, 100 + static_cast<std::uint64_t>(i)));
   }
   models::SamplingOptions s;
   s.temperature = 0.0f;  // greedy
@@ -179,17 +179,28 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has = i + 1 < argc;
-    if (a == "--what" && has) o.what = argv[++i];
-    else if (a == "--preset" && has) o.preset = argv[++i];
-    else if (a == "--batch" && has) o.batch = std::atoll(argv[++i]);
-    else if (a == "--seq" && has) o.seq = std::atoll(argv[++i]);
-    else if (a == "--steps" && has) o.steps = std::atoi(argv[++i]);
-    else if (a == "--warmup" && has) o.warmup = std::atoi(argv[++i]);
-    else if (a == "--users" && has) o.users = parse_counts(argv[++i]);
-    else if (a == "--prompt" && has) o.prompt = std::atoi(argv[++i]);
-    else if (a == "--new" && has) o.new_tokens = std::atoi(argv[++i]);
-    else if (a == "--weights" && has) o.weights = argv[++i];
-    else if (a == "--peak-tflops" && has) o.peak_tflops = std::atof(argv[++i]);
+    if (a == "--what" && has)
+      o.what = argv[++i];
+    else if (a == "--preset" && has)
+      o.preset = argv[++i];
+    else if (a == "--batch" && has)
+      o.batch = std::atoll(argv[++i]);
+    else if (a == "--seq" && has)
+      o.seq = std::atoll(argv[++i]);
+    else if (a == "--steps" && has)
+      o.steps = std::atoi(argv[++i]);
+    else if (a == "--warmup" && has)
+      o.warmup = std::atoi(argv[++i]);
+    else if (a == "--users" && has)
+      o.users = parse_counts(argv[++i]);
+    else if (a == "--prompt" && has)
+      o.prompt = std::atoi(argv[++i]);
+    else if (a == "--new" && has)
+      o.new_tokens = std::atoi(argv[++i]);
+    else if (a == "--weights" && has)
+      o.weights = argv[++i];
+    else if (a == "--peak-tflops" && has)
+      o.peak_tflops = std::atof(argv[++i]);
     else {
       std::fprintf(stderr,
                    "gpu_model_bench: unknown argument %s (--what train,serve --preset NAME --batch N --seq N --steps N "
@@ -200,9 +211,10 @@ int main(int argc, char** argv) {
   }
   if (o.batch < 1 || o.seq < 2 || o.steps < 1 || o.warmup < 0 || o.users.empty() || o.prompt < 1 || o.new_tokens < 1 ||
       (o.weights != "bf16" && o.weights != "f32") || !(o.peak_tflops > 0)) {
-    std::fprintf(stderr,
-                 "gpu_model_bench: --batch, --steps, each of --users, --prompt, --new at least 1, --seq at least 2, --warmup "
-                 "at least 0, --weights bf16 or f32, --peak-tflops positive\n");
+    std::fprintf(
+        stderr,
+        "gpu_model_bench: --batch, --steps, each of --users, --prompt, --new at least 1, --seq at least 2, --warmup "
+        "at least 0, --weights bf16 or f32, --peak-tflops positive\n");
     return 2;
   }
   std::string why;

@@ -152,7 +152,8 @@ void greedy_generation(const Qwen2Config& config, std::uint64_t seed, bool equal
   init_both(cpu, gpu, seed);
   std::vector<std::vector<std::int32_t>> prompts = {
       {5, 17, 300, 2, 9}, {1}, {40, 41, 42, 43, 44, 45, 46, 47, 48}, {7, 7, 7}};
-  if (equal_lengths) prompts = {{5, 17, 300, 2, 9, 11}, {1, 2, 3, 4, 5, 6}, {40, 41, 42, 43, 44, 45}, {7, 7, 7, 7, 7, 7}};
+  if (equal_lengths)
+    prompts = {{5, 17, 300, 2, 9, 11}, {1, 2, 3, 4, 5, 6}, {40, 41, 42, 43, 44, 45}, {7, 7, 7, 7, 7, 7}};
   SamplingOptions o;
   o.max_new_tokens = 8;
   o.temperature = 0.0f;
@@ -161,7 +162,8 @@ void greedy_generation(const Qwen2Config& config, std::uint64_t seed, bool equal
     // The first of prompt 0's tokens, after its first, that it has not drawn before.
     const std::vector<std::int32_t> alone = generate(cpu, {prompts[0]}, o)[0].tokens;
     for (std::size_t j = 1; j < alone.size() && stop_at == 0; ++j) {
-      if (std::find(alone.begin(), alone.begin() + static_cast<long>(j), alone[j]) == alone.begin() + static_cast<long>(j)) {
+      if (std::find(alone.begin(), alone.begin() + static_cast<long>(j), alone[j]) ==
+          alone.begin() + static_cast<long>(j)) {
         stop_at = j;
       }
     }
