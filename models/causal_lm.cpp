@@ -15,7 +15,7 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }
 }  // namespace
 
-CausalLM::CausalLM(const Qwen2Config& config) : config_(config) {
+CausalLM::CausalLM(const Qwen2Config& config, kernels::Device device) : device_(device), config_(config) {
   config_.validate();
   for (const Qwen2Config::ParameterShape& p : config_.parameter_shapes()) add(p.name, Shape(p.shape));
   for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
@@ -32,7 +32,7 @@ CausalLM::CausalLM(const Qwen2Config& config) : config_(config) {
 }
 
 Parameter& CausalLM::add(const std::string& name, const Shape& shape) {
-  auto p = std::make_unique<Parameter>(name, Tensor::zeros(shape));
+  auto p = std::make_unique<Parameter>(name, Tensor::zeros(shape, kernels::DType::f32, device_));
   Parameter* raw = p.get();
   params_.emplace(name, std::move(p));
   order_.push_back(raw);
@@ -49,11 +49,22 @@ void CausalLM::zero_grad() {
   for (Parameter* p : order_) p->zero_grad();
 }
 
+void CausalLM::to(kernels::Device device) {
+  if (device == device_) return;
+  for (Parameter* p : order_) {
+    p->value = p->value.to(device);
+    p->grad = p->grad.to(device);
+  }
+  device_ = device;
+}
+
 void CausalLM::init(std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.0f, 0.02f);
   for (Parameter* p : order_) {
-    float* w = p->value.data<float>();
+    // Drawn into host memory (the parameter itself on the CPU), then copied over.
+    Tensor host = device_ == kernels::Device::cpu ? p->value : Tensor::empty(p->value.shape());
+    float* w = host.data<float>();
     const std::int64_t n = p->value.numel();
     if (ends_with(p->name, "layernorm.weight") || p->name == "model.norm.weight") {
       for (std::int64_t i = 0; i < n; ++i) w[i] = 1.0f;
@@ -62,6 +73,7 @@ void CausalLM::init(std::uint64_t seed) {
     } else {
       for (std::int64_t i = 0; i < n; ++i) w[i] = normal(rng);
     }
+    if (device_ != kernels::Device::cpu) kernels::copy(p->value, host.to(device_));
   }
 }
 
@@ -102,9 +114,12 @@ Value CausalLM::loss(Graph& g, const Tensor& ids, const Tensor& labels) {
     throw std::invalid_argument("labels " + labels.str() + " should be int32 shaped like the input ids " + ids.str());
   }
   const std::int64_t b = ids.dim(0), t = ids.dim(1);
-  // Shift: position t is scored on the label at t + 1; the last position on nothing.
+  // Shift: position t is scored on the label at t + 1; the last position on
+  // nothing. Built on the host (device labels are read back first);
+  // cross_entropy copies them to the model's device.
   Tensor targets = Tensor::empty({b * t}, kernels::DType::i32);
-  const std::int32_t* l = labels.data<std::int32_t>();
+  const Tensor host_labels = labels.to(kernels::Device::cpu);
+  const std::int32_t* l = host_labels.data<std::int32_t>();
   std::int32_t* out = targets.data<std::int32_t>();
   for (std::int64_t i = 0; i < b; ++i) {
     for (std::int64_t j = 0; j < t; ++j) out[i * t + j] = j + 1 < t ? l[i * t + j + 1] : kernels::kIgnoreIndex;

@@ -2,7 +2,8 @@
 // RMSNorm → grouped-query self-attention with rotary embeddings (q/k/v with
 // bias, o without) → residual → RMSNorm → SwiGLU MLP → residual, a final
 // RMSNorm and the LM head (tied to the embeddings when the config says so).
-// Parameters carry their Hugging Face names.
+// Parameters carry their Hugging Face names. A model lives on one device
+// (the CPU unless moved with to()); everything it computes stays there.
 #pragma once
 
 #include <map>
@@ -17,17 +18,25 @@ namespace newsrl::models {
 
 class CausalLM {
  public:
-  explicit CausalLM(const Qwen2Config& config);  // parameters allocated, not initialised
+  // Parameters allocated (zeros) on `device`, not initialised.
+  explicit CausalLM(const Qwen2Config& config, kernels::Device device = kernels::Device::cpu);
 
   const Qwen2Config& config() const { return config_; }
-  // Normal(0, 0.02) weights (Hugging Face's initializer_range), zero biases, unit norms; seeded.
+  kernels::Device device() const { return device_; }
+  // Moves every parameter and its gradient to `device` (a copy; nothing when
+  // already there). Optimizers made before hold moments on the old device:
+  // make them after the move.
+  void to(kernels::Device device);
+  // Normal(0, 0.02) weights (Hugging Face's initializer_range), zero biases,
+  // unit norms; seeded. Drawn on the host, so the same on every device.
   void init(std::uint64_t seed);
   // Every parameter in a fixed order (embeddings, layers in order, final norm, LM head).
   const std::vector<Parameter*>& parameters() const { return order_; }
   Parameter& parameter(const std::string& name);
   void zero_grad();
 
-  // Logits [B, T, vocab] of input ids [B, T] (int32). With trainable = false
+  // Logits [B, T, vocab] of input ids [B, T] (int32, on the host or the
+  // model's device), on the model's device. With trainable = false
   // nothing is recorded for a backward (inference).
   Value logits(Graph& g, const Tensor& ids, bool trainable = true);
   // Mean next-token cross-entropy, Hugging Face's convention: logits at t
@@ -46,6 +55,7 @@ class CausalLM {
 
  private:
   Parameter& add(const std::string& name, const Shape& shape);
+  kernels::Device device_ = kernels::Device::cpu;
   std::vector<Block> blocks_;
   Parameter *embed_ = nullptr, *final_norm_ = nullptr, *head_ = nullptr;
   Qwen2Config config_;

@@ -9,9 +9,13 @@ namespace k = kernels;
 namespace {
 Tensor like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.device()); }
 Tensor per_row(const Tensor& t) { return Tensor::empty({t.shape().rows()}, k::DType::f32, t.device()); }
+// `t` on the device of `other`: t itself when already there (or undefined),
+// else a copy.
+Tensor on_device_of(const Tensor& t, const Tensor& other) { return t.defined() ? t.to(other.device()) : t; }
 }  // namespace
 
-Value embedding(Graph& g, Value table, const Tensor& ids) {
+Value embedding(Graph& g, Value table, const Tensor& host_or_device_ids) {
+  const Tensor ids = on_device_of(host_or_device_ids, table.tensor());
   Tensor out = Tensor::empty(ids.shape().appended(table.shape()[1]), k::DType::f32, table.tensor().device());
   k::embedding_forward(out, table.tensor(), ids);
   return g.record(out, {table}, [&g, table, ids](const Tensor& dy) { k::embedding_backward(g.grad(table), dy, ids); });
@@ -164,12 +168,15 @@ Value first_token(Graph& g, Value x) {
   });
 }
 
-Value cross_entropy(Graph& g, Value logits, const Tensor& targets) {
+Value cross_entropy(Graph& g, Value logits, const Tensor& host_targets) {
   const Tensor& z = logits.tensor();
   const std::int64_t n = z.dim(0);
   std::int64_t counted = 0;
-  const std::int32_t* t = targets.data<std::int32_t>();
-  for (std::int64_t i = 0; i < targets.numel(); ++i) counted += t[i] != k::kIgnoreIndex;
+  // Counted on the host: a copy back only when given device targets.
+  const Tensor counted_on = host_targets.defined() ? host_targets.to(k::Device::cpu) : host_targets;
+  const std::int32_t* t = counted_on.data<std::int32_t>();
+  for (std::int64_t i = 0; i < counted_on.numel(); ++i) counted += t[i] != k::kIgnoreIndex;
+  const Tensor targets = on_device_of(host_targets, z);
   if (counted == 0) throw std::invalid_argument("cross_entropy: every target is ignored");
   Tensor losses = Tensor::empty({n}, k::DType::f32, z.device()), lse = Tensor::empty({n}, k::DType::f32, z.device());
   k::cross_entropy_forward(losses, lse, z, targets);
@@ -185,8 +192,9 @@ Value cross_entropy(Graph& g, Value logits, const Tensor& targets) {
   });
 }
 
-Value token_logprobs(Graph& g, Value logits, const Tensor& targets) {
+Value token_logprobs(Graph& g, Value logits, const Tensor& host_or_device_targets) {
   const Tensor& z = logits.tensor();
+  const Tensor targets = on_device_of(host_or_device_targets, z);
   const std::int64_t n = z.dim(0);
   Tensor losses = Tensor::empty({n}, k::DType::f32, z.device()), lse = Tensor::empty({n}, k::DType::f32, z.device());
   k::cross_entropy_forward(losses, lse, z, targets);
@@ -199,10 +207,13 @@ Value token_logprobs(Graph& g, Value logits, const Tensor& targets) {
   });
 }
 
-Value policy_loss(Graph& g, Value logp, const Tensor& old_logp, const Tensor& adv, const Tensor& ref_logp,
+Value policy_loss(Graph& g, Value logp, const Tensor& old_logp_in, const Tensor& adv_in, const Tensor& ref_logp_in,
                   const kernels::PolicyClip& clip, float normaliser) {
   if (!(normaliser > 0)) throw std::invalid_argument("policy_loss: the normaliser must be positive");
   const Tensor& lp = logp.tensor();
+  // The constants on the policy's device (themselves when already there).
+  const Tensor old_logp = on_device_of(old_logp_in, lp), adv = on_device_of(adv_in, lp);
+  const Tensor ref_logp = on_device_of(ref_logp_in, lp);
   const std::int64_t n = lp.numel();
   Tensor losses = Tensor::empty({n}, k::DType::f32, lp.device());
   k::policy_loss_forward(losses, lp, old_logp, adv, ref_logp, clip);

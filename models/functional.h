@@ -10,6 +10,10 @@ namespace newsrl::models::fn {
 
 using kernels::Unary;
 
+// Every op allocates its outputs on its inputs' device. Integer ids and
+// targets, and the policy loss's constants, may live on the host or on that
+// device: host ones are copied over (on the CPU that is no copy at all).
+
 // table [V, D], ids int32 of any shape → [ids..., D]
 Value embedding(Graph& g, Value table, const Tensor& ids);
 // x [..., in] · w[out, in]ᵀ (+ b[out]) → [..., out]
@@ -34,8 +38,9 @@ Value view(Graph& g, Value x, const Shape& shape);
 // x [B, T, H] → [B, H]: each sequence's first position (an encoder's pooling);
 // the gradient flows into those positions only.
 Value first_token(Graph& g, Value x);
-// Mean cross-entropy of logits [N, V] against int32 targets [N] (host memory),
+// Mean cross-entropy of logits [N, V] against int32 targets [N],
 // over the targets that are not kernels::kIgnoreIndex → a one-element value.
+// (The count of targets is taken on the host: device targets are read back.)
 Value cross_entropy(Graph& g, Value logits, const Tensor& targets);
 // log softmax(logits)[n, targets[n]] for each row → [N] (0 where the target is kIgnoreIndex).
 Value token_logprobs(Graph& g, Value logits, const Tensor& targets);

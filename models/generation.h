@@ -26,6 +26,11 @@ struct SamplingOptions {
   // bf16: decode from bfloat16 copies of the weight matrices (made once per
   // call; half the bytes read per token, float32 activations and sums).
   kernels::DType weights = kernels::DType::f32;
+  // Prompts of one length decode in lockstep: every step runs every sequence
+  // (a finished one on its last token, unread) as one batch of heads, one
+  // kernel per op however many sequences. Always so on a GPU; on the CPU only
+  // when set (there the sequences otherwise run side by side on the threads).
+  bool lockstep = false;
 };
 
 struct Generated {

@@ -2,14 +2,26 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace newsrl::models {
 
 namespace {
 constexpr std::int64_t kSliceRows = 4096;
+
+// Files are read and written from host memory: a model on a GPU is refused.
+void need_cpu(const CausalLM& model, const char* what) {
+  if (model.device() != kernels::Device::cpu) {
+    throw std::invalid_argument(std::string(what) + " needs the model on the CPU (it is on " +
+                                std::string(kernels::device_name(model.device())) +
+                                "): move it with CausalLM::to(Device::cpu) first");
+  }
 }
+}  // namespace
 
 void write_model(runtime::CheckpointWriter& out, const CausalLM& model, kernels::DType dtype) {
+  need_cpu(model, "writing a model");
   if (dtype != kernels::DType::f32 && dtype != kernels::DType::bf16) {
     throw std::invalid_argument("a model is stored as float32 or bfloat16");
   }
@@ -52,6 +64,7 @@ Qwen2Config read_config(const runtime::H5File& file) {
 }
 
 void read_model(const runtime::H5File& file, CausalLM& model) {
+  need_cpu(model, "reading a model");
   const std::string& path = file.path();
   std::vector<kernels::bf16> staging;
   for (Parameter* p : model.parameters()) {

@@ -62,7 +62,10 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
   const Value lp = logprobs(policy, true);
   const Value loss = fn::policy_loss(g, lp, old, adv, ref, o.clip, o.normaliser);
   if (stats != nullptr) {
-    const float* l = lp.tensor().data<float>();
+    // Read on the host (a copy back only when the model is on a GPU).
+    const Tensor lp_host = lp.tensor().to(k::Device::cpu);
+    const Tensor ref_host = o.clip.beta > 0 ? ref.to(k::Device::cpu) : ref;
+    const float* l = lp_host.data<float>();
     double ratio_sum = 0, log_ratio_sum = 0, kl_sum = 0;
     std::int64_t clipped = 0;
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -72,11 +75,11 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
       log_ratio_sum += static_cast<double>(l[r]) - po[r];
       clipped += ratio < 1.0 - o.clip.low || ratio > 1.0 + o.clip.high;
       if (o.clip.beta > 0) {
-        const double d = static_cast<double>(ref.data<float>()[r]) - l[r];
+        const double d = static_cast<double>(ref_host.data<float>()[r]) - l[r];
         kl_sum += std::exp(d) - d - 1.0;
       }
     }
-    stats->loss = loss.tensor().data<float>()[0];
+    stats->loss = loss.tensor().to(k::Device::cpu).data<float>()[0];
     stats->tokens = tokens;
     stats->mean_ratio = tokens ? ratio_sum / static_cast<double>(tokens) : 0.0;
     stats->mean_log_ratio = tokens ? log_ratio_sum / static_cast<double>(tokens) : 0.0;

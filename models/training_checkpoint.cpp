@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <stdexcept>
 
 #include "models/model_file.h"
 
@@ -28,6 +29,10 @@ std::int64_t read_scalar(const runtime::H5File& f, const std::string& name) {
 
 void save_training(const std::string& path, const CausalLM& model, Optimizer& optimizer, const TrainingState& state,
                    const RunInfo& run) {
+  if (model.device() != kernels::Device::cpu) {
+    throw std::invalid_argument("saving a training checkpoint needs the model on the CPU: move it with "
+                                "CausalLM::to(Device::cpu) (and make its optimizer there) first");
+  }
   runtime::CheckpointWriter out(path);
   write_model(out, model, kernels::DType::f32);
   const std::vector<Parameter*>& params = model.parameters();

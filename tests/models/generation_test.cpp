@@ -147,6 +147,43 @@ TEST(Generation, TopKOfOneIsGreedyAndStopTokensEndASequence) {
   EXPECT_FALSE(free_run.stopped);
 }
 
+// Lockstep decoding (the GPU's batched path: position-major rows, all
+// sequences as one sequence of many heads) chooses what per-sequence decoding
+// does, including when a stop token ends one sequence early.
+TEST(Generation, LockstepDecodingEqualsPerSequenceDecoding) {
+  CausalLM m = tiny_model();
+  const std::vector<std::vector<std::int32_t>> prompts = {{1, 2, 3, 4}, {40, 41, 42, 43}, {7, 7, 7, 7}, {90, 3, 5, 8}};
+  SamplingOptions o;
+  o.temperature = 0.0f;
+  o.max_new_tokens = 7;
+  const std::vector<std::int32_t> first = generate(m, {prompts[0]}, o)[0].tokens;
+  o.stop_tokens = {first[1]};  // ends sequence 0 after two tokens, unless another stops it sooner
+  const auto per_sequence = generate(m, prompts, o);
+  o.lockstep = true;
+  const auto lockstep = generate(m, prompts, o);
+  ASSERT_EQ(lockstep.size(), per_sequence.size());
+  EXPECT_LE(per_sequence[0].tokens.size(), 2u);
+  bool some_ran_on = false;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(lockstep[i].tokens, per_sequence[i].tokens) << "sequence " << i;
+    EXPECT_EQ(lockstep[i].stopped, per_sequence[i].stopped) << "sequence " << i;
+    ASSERT_EQ(lockstep[i].logprobs.size(), per_sequence[i].logprobs.size());
+    for (std::size_t j = 0; j < lockstep[i].logprobs.size(); ++j) {
+      EXPECT_NEAR(lockstep[i].logprobs[j], per_sequence[i].logprobs[j], 1e-4f) << "sequence " << i << " token " << j;
+    }
+    some_ran_on = some_ran_on || per_sequence[i].tokens.size() > per_sequence[0].tokens.size();
+  }
+  EXPECT_TRUE(some_ran_on) << "no sequence outlived the stopped one";
+  // Sampled, too: each sequence's own stream, the same draws.
+  o.temperature = 1.0f;
+  o.seed = 9;
+  o.stop_tokens.clear();
+  const auto sampled_lockstep = generate(m, prompts, o);
+  o.lockstep = false;
+  const auto sampled = generate(m, prompts, o);
+  for (std::size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(sampled_lockstep[i].tokens, sampled[i].tokens) << i;
+}
+
 TEST(Generation, BadInputIsOneClearLine) {
   CausalLM m = tiny_model();
   SamplingOptions o;
