@@ -11,13 +11,19 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "actors/grpo_training.h"
+#include "actors/policy_eval.h"
 #include "actors/roles.h"
 #include "launch/config.h"
+#include "launch/generate_keys.h"
+#include "launch/grpo_command.h"
+#include "launch/prompt_keys.h"
 #include "launch/reward_keys.h"
 #include "launch/run_report.h"
 #include "launch/run_config.h"
 #include "launch/stage_process.h"
 #include "news/schema.h"
+#include "runtime/cluster.h"
 #include "runtime/errors.h"
 #include "runtime/failure.h"
 #include "runtime/placement.h"
@@ -74,11 +80,16 @@ struct Pipeline {
   toml::table root;
   std::string preset = "micro";
   toml::table world_table;
-  std::vector<std::string> tokenizer_flags, index_flags, clean_flags, prompt_flags, baseline_flags;
+  std::vector<std::string> tokenizer_flags, index_flags, clean_flags, baseline_flags;
   bool clean = true;
   toml::table sft_train;
   std::string sft_preset;
   std::vector<std::string> baselines = {"recent-searches", "popular"};
+  actors::GrpoTrainingOptions grpo;  // [grpo], [prompt], [rewards.*]; the paths are the run's
+  std::string grpo_toml;              // its resolved tables, for grpo/config.toml
+  PromptKeys prompt;
+  news::RewardConfig rewards;
+  actors::GenerateConfig generate;
   runtime::PlacementSpec placement;
 };
 
@@ -87,7 +98,8 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
   p.where = where;
   p.root = root;
   check_tables(root,
-               {"run", "world", "tokenizer", "index", "clean", "prompt", "sft", "grpo", "rewards", "eval", "placement"},
+               {"run", "world", "tokenizer", "index", "clean", "prompt", "sft", "grpo", "rewards", "generate", "eval",
+                "placement"},
                where);
   Section run(root, "run", where);
   run.get("preset", p.preset);
@@ -108,12 +120,7 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
                                    {"max_tokens", "--max-tokens"},
                                    {"seed", "--seed"}});
   clean.finish();
-  Section prompt(root, "prompt", where);
-  p.prompt_flags = flags_of(prompt, {{"max_tokens", "--max-tokens"},
-                                     {"max_queries", "--max-queries"},
-                                     {"reasoning", "--reasoning"},
-                                     {"max_users", "--max-users"}});
-  prompt.finish();
+  p.prompt = read_prompt_config(root, where);
 
   // [sft]: the keys of train sft's [train] (docs/configuration.md), and the model.
   Section sft(root, "sft", where);
@@ -145,7 +152,13 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
   p.baseline_flags = flags_of(eval, {{"k", "--k"}, {"recent_days", "--recent-days"}, {"max_searches", "--max-searches"}});
   eval.finish();
 
-  read_reward_config(root, where);
+  p.rewards = read_reward_config(root, where);
+  toml::table grpo_resolved;
+  p.grpo = read_grpo_config(root, where, &grpo_resolved, false);
+  std::ostringstream grpo_text;
+  grpo_text << "# newsrl run: the tables train grpo read from " << where << "\n" << grpo_resolved << "\n";
+  p.grpo_toml = grpo_text.str();
+  p.generate = read_generate_config(root, where);
   std::vector<std::string> roles = actors::role_names();
   p.placement = runtime::PlacementSpec::from_toml(root["placement"].as_table(), where + " [placement]", roles, roles);
   return p;
@@ -278,6 +291,7 @@ class PipelineRun {
     struct Stage {
       std::string name;
       std::function<int()> body;
+      bool actors = false;  // runs on every rank (a Cluster of its own); else on rank 0 alone
     };
     const fs::path world = out_ / "world", clean = out_ / (p_.clean ? "clean" : "world");
     const std::vector<Stage> stages = {
@@ -288,11 +302,14 @@ class PipelineRun {
         {"sft-data", [&] {
            return child("sft-data", concat({"data", "sft", "--world", clean.string(), "--index", (out_ / "index").string(),
                                             "--tokenizer", (out_ / "tokenizer.json").string(), "--out",
-                                            (out_ / "sft.jsonl").string()},
-                                           p_.prompt_flags));
+                                            (out_ / "sft.jsonl").string(), "--config", (out_ / "config.toml").string()},
+                                           {}));
          }},
         {"sft", [&] { return stage_sft(); }},
+        {"grpo", [&] { return stage_grpo(clean); }, true},
         {"eval-baselines", [&] { return stage_baselines(clean); }},
+        {"eval-sft", [&] { return stage_eval_policy("sft", latest_checkpoint(out_ / "sft"), clean); }, true},
+        {"eval-grpo", [&] { return stage_eval_policy("grpo", out_ / "grpo" / "policy.h5", clean); }, true},
         {"report", [&] {
            for (const std::string& path : write_run_report(out_.string())) progress_.stage_line("  wrote " + path);
            return 0;
@@ -303,20 +320,25 @@ class PipelineRun {
       const Stage& s = stages[static_cast<std::size_t>(i)];
       const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(total) + "] " + s.name;
       int status = 0;
-      if (rank_ == 0) {
-        if (stages_.done(s.name)) {
-          progress_.stage_line("run: " + label + ": done before, skipped");
-        } else {
+      // Rank 0 decides (stages.json is its file); every rank learns whether to run.
+      int skip = rank_ == 0 && stages_.done(s.name) ? 1 : 0;
+      skip = runtime::quiet_broadcast(MPI_COMM_WORLD, 0, skip);
+      if (skip) {
+        if (rank_ == 0) progress_.stage_line("run: " + label + ": done before, skipped");
+      } else if (rank_ == 0 || s.actors) {
+        const auto s0 = Clock::now();
+        if (rank_ == 0) {
           progress_.stage_line("run: " + label + " ...");
           stage_label_ = label;
-          const auto s0 = Clock::now();
           stages_.set(s.name, "running", 0);
-          try {
-            status = s.body();
-          } catch (const std::exception& e) {
-            progress_.stage_line(std::string("newsrl: ") + e.what());
-            status = 1;
-          }
+        }
+        try {
+          status = s.body();
+        } catch (const std::exception& e) {
+          if (rank_ == 0) progress_.stage_line(std::string("newsrl: ") + e.what());
+          status = 1;
+        }
+        if (rank_ == 0) {
           const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
           stages_.set(s.name, status == 0 ? "done" : "failed", secs);
           progress_.stage_line("run: " + label + (status == 0 ? " done in " : " FAILED after ") + human_seconds(secs) +
@@ -399,6 +421,51 @@ class PipelineRun {
     return child("sft", args);
   }
 
+  // The last checkpoint of a training run folder (checkpoints/latest names it).
+  static fs::path latest_checkpoint(const fs::path& run) {
+    std::ifstream in(run / "checkpoints" / "latest");
+    std::string name;
+    if (!(in >> name)) throw std::runtime_error((run / "checkpoints").string() + ": no latest checkpoint");
+    return run / "checkpoints" / name;
+  }
+
+  // Dr.GRPO from the warm start, on every rank: rollout-, reward-workers and learners.
+  int stage_grpo(const fs::path& clean) {
+    actors::GrpoTrainingOptions o = p_.grpo;
+    o.init = latest_checkpoint(out_ / "sft").string();
+    o.world = clean.string();
+    o.index = (out_ / "index").string();
+    o.tokenizer = (out_ / "tokenizer.json").string();
+    check_grpo_inputs(o, p_.where);
+    const fs::path run = out_ / "grpo";
+    const bool resume = fs::exists(run / "checkpoints" / "latest");
+    runtime::Cluster cluster(MPI_COMM_WORLD, p_.placement);
+    return actors::train_grpo(cluster, o, run.string(), resume, p_.grpo_toml, version_, std::cerr);
+  }
+
+  // A policy's lists for every user, retrieved from the test week and scored
+  // like the baselines; eval.json gets the metrics under `method`.
+  int stage_eval_policy(const std::string& method, const fs::path& checkpoint, const fs::path& clean) {
+    actors::PolicyEvalSpec spec;
+    spec.checkpoint = checkpoint.string();
+    spec.world = clean.string();
+    spec.index = (out_ / "index").string();
+    spec.tokenizer = (out_ / "tokenizer.json").string();
+    spec.prompt = p_.prompt.prompt;
+    spec.limits = p_.prompt.limits;
+    spec.rewards = p_.rewards;
+    spec.generate = p_.generate;
+    actors::check_policy_eval(spec);
+    const fs::path dir = out_ / "eval" / method;
+    if (rank_ == 0) fs::create_directories(dir);
+    actors::PolicyEvalOutputs outputs{(dir / "lists.jsonl").string(), (dir / "rankings.jsonl").string(),
+                                      (dir / "metrics.json").string()};
+    runtime::Cluster cluster(MPI_COMM_WORLD, p_.placement);
+    const nlohmann::json metrics = actors::evaluate_policy(cluster, spec, outputs, std::cerr);
+    if (rank_ == 0) merge_eval({{method, metrics}});
+    return 0;
+  }
+
   int stage_baselines(const fs::path& clean) {
     nlohmann::json methods = nlohmann::json::object();
     for (const std::string& m : p_.baselines) {
@@ -419,14 +486,24 @@ class PipelineRun {
 
   // eval.json holds {"methods": {...}}; each evaluation adds its methods.
   void merge_eval(const nlohmann::json& methods) {
+    using Json = nlohmann::ordered_json;
     const fs::path path = out_ / "eval.json";
-    nlohmann::json eval = {{"methods", nlohmann::json::object()}};
+    Json old = Json::object();
     if (fs::exists(path)) {
       std::ifstream in(path);
-      nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
-      if (!old.is_discarded() && old.contains("methods")) eval = old;
+      Json read = Json::parse(in, nullptr, false);
+      if (!read.is_discarded() && read.contains("methods")) old = read["methods"];
     }
-    for (const auto& [name, m] : methods.items()) eval["methods"][name] = m;
+    for (const auto& [name, m] : methods.items()) old[name] = m;
+    // The policies first, then the baselines (the report keeps this order).
+    Json ordered = Json::object();
+    for (const char* name : {"grpo", "sft"}) {
+      if (old.contains(name)) ordered[name] = old[name];
+    }
+    for (const auto& [name, m] : old.items()) {
+      if (!ordered.contains(name)) ordered[name] = m;
+    }
+    const Json eval = {{"methods", ordered}};
     const fs::path tmp = path.string() + ".tmp";
     std::ofstream(tmp) << eval.dump(2) << "\n";
     fs::rename(tmp, path);

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "launch/config.h"
+#include "launch/prompt_keys.h"
 #include "models/tokenizer.h"
 #include "news/news_index.h"
 #include "news/sft_data.h"
@@ -11,7 +13,8 @@ namespace newsrl::launch {
 namespace {
 
 struct Flags {
-  std::string world, index, tokenizer, out;
+  std::string world, index, tokenizer, out, config;
+  bool max_tokens_given = false, max_queries_given = false;
   std::int64_t max_users = 0;
   int max_tokens = 384, max_queries = 6;
   bool reasoning = false;
@@ -22,9 +25,15 @@ int sft_data(const Flags& f) {
   const news::NewsIndex index = news::NewsIndex::load(f.index);
   news::SftDataOptions o;
   o.max_users = f.max_users;
-  o.prompt.max_tokens = f.max_tokens;
-  o.limits.max_queries = f.max_queries;
-  o.limits.allow_reasoning = f.reasoning;
+  if (!f.config.empty()) {
+    // The [prompt] table GRPO and evaluation read, so all three render the same prompts.
+    const PromptKeys keys = read_prompt_config(load_config(f.config), f.config);
+    o.prompt = keys.prompt;
+    o.limits = keys.limits;
+  }
+  if (f.config.empty() || f.max_tokens_given) o.prompt.max_tokens = f.max_tokens;
+  if (f.config.empty() || f.max_queries_given) o.limits.max_queries = f.max_queries;
+  if (f.reasoning) o.limits.allow_reasoning = true;
   news::SftDataStats st;
   const std::vector<news::SftExample> examples = news::build_sft_examples(f.world, index.embedder(), tokenizer, o, &st);
   if (examples.empty()) throw std::invalid_argument(f.world + ": no user gave an example (no signals, or no target)");
@@ -55,8 +64,14 @@ Runner add_sft_data_command(CLI::App& data) {
       ->check(CLI::ExistingFile);
   sft->add_option("--out", f->out, "Output JSONL")->required();
   sft->add_option("--max-users", f->max_users, "Stop after this many users (0: all)")->check(CLI::NonNegativeNumber);
-  sft->add_option("--max-tokens", f->max_tokens, "Prompt budget, tokens")->check(CLI::Range(64, 1 << 20));
-  sft->add_option("--max-queries", f->max_queries, "Queries per list at most")->check(CLI::Range(1, 32));
+  sft->add_option("--config", f->config, "Run config (TOML): its [prompt] table, as train grpo and eval policy read it")
+      ->check(CLI::ExistingFile);
+  sft->add_option("--max-tokens", f->max_tokens, "Prompt budget, tokens (overrides [prompt])")
+      ->check(CLI::Range(64, 1 << 20))
+      ->each([f](const std::string&) { f->max_tokens_given = true; });
+  sft->add_option("--max-queries", f->max_queries, "Queries per list at most (overrides [prompt])")
+      ->check(CLI::Range(1, 32))
+      ->each([f](const std::string&) { f->max_queries_given = true; });
   sft->add_flag("--reasoning", f->reasoning, "Allow a Reasoning: line in the output grammar");
   return [=]() -> std::optional<int> {
     if (*sft) return sft_data(*f);

@@ -34,17 +34,31 @@ lr = 1e-3
 warmup = 2
 checkpoint_every = 4
 log_every = 4
+[grpo]
+steps = 3
+group = 4
+prompts_per_step = 2
+max_new_tokens = 24
+lr = 1e-4
+checkpoint_every = 2
+[generate]
+max_new_tokens = 24
 TOML
 
 check "run" 0 "$bin" run --config "$tmp/tiny.toml" --out "$tmp/a"
 has "run" "eval-baselines done"
+has "run" "grpo done"
+has "run" "eval-grpo done"
 has "run" "report done"
 for f in report.md plots/eval_methods.png config.toml stages.json eval.json tokenizer.json sft.jsonl logs/world.log sft/metrics.jsonl; do
   [ -s "$tmp/a/$f" ] || fail "run: $f missing or empty"
 done
 grep -q '"recall@10"' "$tmp/a/eval.json" || fail "eval.json lacks recall@10" "$(cat "$tmp/a/eval.json")"
-grep -q '"recent-searches"' "$tmp/a/eval.json" || fail "eval.json lacks recent-searches"
-[ "$(grep -c '"done"' "$tmp/a/stages.json")" -ge 7 ] || fail "stages.json: not every stage done" "$(cat "$tmp/a/stages.json")"
+for m in grpo sft recent-searches popular; do
+  grep -q "\"$m\"" "$tmp/a/eval.json" || fail "eval.json lacks $m"
+done
+[ -s "$tmp/a/grpo/policy.h5" ] && [ -s "$tmp/a/grpo/metrics.jsonl" ] || fail "grpo/ lacks policy.h5 or metrics.jsonl"
+[ "$(grep -c '"done"' "$tmp/a/stages.json")" -ge 11 ] || fail "stages.json: not every stage done" "$(cat "$tmp/a/stages.json")"
 
 check "resume a finished run" 0 "$bin" run --out "$tmp/a" --resume
 has "resume a finished run" "done before, skipped"
