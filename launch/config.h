@@ -35,9 +35,10 @@ class Section {
   const toml::node* node(const char* key) { return find(key); }
   void finish() const;
   const toml::table& resolved() const { return resolved_; }
+  // Throws ConfigError "FILE [table] key: what".
+  [[noreturn]] void bad(const char* key, const std::string& what) const;
 
  private:
-  [[noreturn]] void bad(const char* key, const std::string& what) const;
   const toml::node* find(const char* key);
   const toml::table* table_ = nullptr;
   std::string name_, file_;

@@ -17,8 +17,6 @@
 #include "launch/config.h"
 #include "launch/generate_keys.h"
 #include "launch/grpo_command.h"
-#include "launch/prompt_keys.h"
-#include "launch/reward_keys.h"
 #include "launch/run_report.h"
 #include "launch/run_config.h"
 #include "launch/stage_process.h"
@@ -67,7 +65,7 @@ std::vector<std::string> flags_of(Section& section, std::initializer_list<FlagKe
     } else if (const auto s = n->value_exact<std::string>()) {
       args.insert(args.end(), {k.flag, *s});
     } else {
-      throw runtime::ConfigError("[" + std::string(k.key) + "] should be a number, a string or a boolean");
+      section.bad(k.key, "should be a number, a string or a boolean");
     }
   }
   return args;
@@ -87,8 +85,6 @@ struct Pipeline {
   std::vector<std::string> baselines = {"recent-searches", "popular"};
   actors::GrpoTrainingOptions grpo;  // [grpo], [prompt], [rewards.*]; the paths are the run's
   std::string grpo_toml;              // its resolved tables, for grpo/config.toml
-  PromptKeys prompt;
-  news::RewardConfig rewards;
   actors::GenerateConfig generate;
   runtime::PlacementSpec placement;
 };
@@ -120,7 +116,6 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
                                    {"max_tokens", "--max-tokens"},
                                    {"seed", "--seed"}});
   clean.finish();
-  p.prompt = read_prompt_config(root, where);
 
   // [sft]: the keys of train sft's [train] (docs/configuration.md), and the model.
   Section sft(root, "sft", where);
@@ -152,7 +147,8 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
   p.baseline_flags = flags_of(eval, {{"k", "--k"}, {"recent_days", "--recent-days"}, {"max_searches", "--max-searches"}});
   eval.finish();
 
-  p.rewards = read_reward_config(root, where);
+  // [prompt] and [rewards.*] are read (and checked) here, with [grpo]; the
+  // evaluation stages use the same values.
   toml::table grpo_resolved;
   p.grpo = read_grpo_config(root, where, &grpo_resolved, false);
   std::ostringstream grpo_text;
@@ -451,9 +447,9 @@ class PipelineRun {
     spec.world = clean.string();
     spec.index = (out_ / "index").string();
     spec.tokenizer = (out_ / "tokenizer.json").string();
-    spec.prompt = p_.prompt.prompt;
-    spec.limits = p_.prompt.limits;
-    spec.rewards = p_.rewards;
+    spec.prompt = p_.grpo.prompt;
+    spec.limits = p_.grpo.limits;
+    spec.rewards = p_.grpo.rewards;
     spec.generate = p_.generate;
     actors::check_policy_eval(spec);
     const fs::path dir = out_ / "eval" / method;
