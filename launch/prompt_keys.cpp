@@ -14,6 +14,7 @@ PromptKeys read_prompt_config(const toml::table& root, const std::string& where,
   s.get("search_share", k.prompt.search_share);
   s.get("browse_share", k.prompt.browse_share);
   s.get("reasoning", k.prompt.reasoning);
+  s.get("lowercase", k.prompt.lowercase);
   s.get("min_queries", k.limits.min_queries);
   s.get("max_queries", k.limits.max_queries);
   s.get("max_query_words", k.limits.max_query_words);

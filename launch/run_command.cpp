@@ -21,6 +21,7 @@
 #include "launch/run_config.h"
 #include "launch/stage_process.h"
 #include "news/schema.h"
+#include "news/tfidf.h"
 #include "runtime/cluster.h"
 #include "runtime/errors.h"
 #include "runtime/failure.h"
@@ -255,16 +256,18 @@ std::string command_line() {
 }
 
 // The tokenizer's training text: every article's title and abstract and every
-// event's text, one per line.
-void write_tokenizer_corpus(const fs::path& world, const fs::path& out) {
+// event's text, one per line; lowercased when the prompt is ([prompt]
+// lowercase), so that the vocabulary is spent on the text the policy reads.
+void write_tokenizer_corpus(const fs::path& world, const fs::path& out, bool lowercase) {
   std::ofstream f(out);
+  const auto line = [&](const std::string& text) { f << (lowercase ? news::lowercase_text(text) : text) << "\n"; };
   for (const news::Article& a : news::load_news((world / "news.jsonl").string())) {
-    f << a.title << "\n";
-    if (!a.abstract.empty()) f << a.abstract << "\n";
+    line(a.title);
+    if (!a.abstract.empty()) line(a.abstract);
   }
   for (const news::User& u : news::load_users((world / "users.jsonl").string())) {
     for (const news::Event& e : u.events) {
-      if (!e.text.empty()) f << e.text << "\n";
+      if (!e.text.empty()) line(e.text);
     }
   }
   if (!f.flush()) throw std::runtime_error("cannot write " + out.string());
@@ -385,7 +388,7 @@ class PipelineRun {
 
   int stage_tokenizer() {
     const fs::path corpus = out_ / "tokenizer-corpus.txt";
-    write_tokenizer_corpus(out_ / "world", corpus);
+    write_tokenizer_corpus(out_ / "world", corpus, p_.grpo.prompt.lowercase);
     return child("tokenizer", concat({"tokenizer", "train", "--input", corpus.string(), "--out",
                                       (out_ / "tokenizer.json").string()},
                                      p_.tokenizer_flags));

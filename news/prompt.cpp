@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "news/tfidf.h"
+
 namespace newsrl::news {
 
 const char* const kSystemMessage =
@@ -126,6 +128,7 @@ RenderedPrompt render_prompt(const User& user, const NewsTitles& titles, const m
   for (auto e = user.events.rbegin(); e != user.events.rend(); ++e) {
     auto d = static_cast<std::size_t>(e->domain);
     std::string text = signal_text(*e, titles);
+    if (config.lowercase) text = lowercase_text(text);
     if (text.empty()) {
       ++out.lines[d].blank;
     } else if (!seen[d].insert(query_key(text)).second) {

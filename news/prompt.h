@@ -24,6 +24,10 @@ struct PromptConfig {
   // Tell the policy it may start with a "Reasoning: " line (the run sets the
   // grammar's allow_reasoning from it).
   bool reasoning = false;
+  // Signal lines in lowercase (letters as news/tfidf.h lowercases them), as
+  // the labeller writes its queries: a phrase of the prompt is then the same
+  // tokens in the list, which a small model learns to copy far sooner.
+  bool lowercase = false;
 };
 
 // "" when the values make sense, else what is wrong ("[prompt] key: ...").

@@ -133,6 +133,23 @@ std::vector<std::u32string> split_words(std::string_view text) {
   return words;
 }
 
+std::string lowercase_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t start = i;
+    const char32_t c = decode(text, i);
+    const char32_t l = c == 0xFFFFFFFF ? c : lower(c);
+    if (l == c) {
+      out.append(text.substr(start, i - start));
+    } else {
+      out += to_utf8(std::u32string(1, l));
+    }
+  }
+  return out;
+}
+
 std::string to_utf8(const std::u32string& word) {
   std::string out;
   for (char32_t c : word) {

@@ -20,6 +20,10 @@ namespace newsrl::news {
 std::vector<std::u32string> split_words(std::string_view text);
 std::string to_utf8(const std::u32string& word);
 
+// `text` with its letters lowercased as split_words lowercases them; every
+// other byte (punctuation, spaces, invalid UTF-8) kept as it is.
+std::string lowercase_text(std::string_view text);
+
 // A sparse matrix in compressed rows; column indices sorted within a row.
 struct SparseRows {
   std::int64_t cols = 0;

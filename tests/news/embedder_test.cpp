@@ -81,6 +81,13 @@ TEST(Words, UnicodeAwareSplittingAndLowercase) {
   EXPECT_EQ(split_words("a\xff" "b").size(), 2u);  // an invalid byte separates words
 }
 
+TEST(Words, LowercaseTextKeepsEverythingButTheCase) {
+  EXPECT_EQ(lowercase_text("Héllo, WÖRLD! Ελλάδα МОСКВА | Apex-Motorsport: 2026"),
+            "héllo, wörld! ελλάδα москва | apex-motorsport: 2026");
+  EXPECT_EQ(lowercase_text("A\xff" "B"), "a\xff" "b");  // an invalid byte is kept as it is
+  EXPECT_EQ(lowercase_text(""), "");
+}
+
 TEST(Svd, MatchesBruteForceSingularValues) {
   // A sparse-ish 30x20 matrix; with rank + oversample = min(rows, cols) the
   // randomized method is exact up to float rounding.

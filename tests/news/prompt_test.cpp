@@ -83,6 +83,23 @@ TEST(Prompt, LayoutOrderAndDuplicates) {
   EXPECT_EQ(p.shown_events, (std::vector<std::size_t>{1, 2, 3, 4, 5}));
 }
 
+TEST(Prompt, LowercaseLowersTheSignalLinesOnly) {
+  User user;
+  user.id = "u0123456789abcdef";
+  user.events = {event(Domain::search, 1, "Cheap Flights LISBON"), event(Domain::browse, 2, "Lisbon Hotels"),
+                 event(Domain::news, 3, "N1"), event(Domain::search, 4, "cheap flights lisbon")};
+  PromptConfig config;
+  config.max_tokens = 4000;
+  config.lowercase = true;
+  RenderedPrompt p = render_prompt(user, kTitles, tokenizer(), config, ListLimits{});
+  EXPECT_NE(p.text.find("Searches (most recent first):\n- cheap flights lisbon\nPages visited:\n- lisbon hotels\n"
+                        "News read:\n- election results in the north\nWrite"),
+            std::string::npos)
+      << p.text;
+  EXPECT_EQ(p.counts(Domain::search).duplicates, 1);
+  EXPECT_NE(p.text.find(kSystemMessage), std::string::npos);  // the fixed text keeps its case
+}
+
 TEST(Prompt, InstructionFollowsTheLimitsAndReasoning) {
   User user;
   user.events = {event(Domain::search, 1, "a")};
