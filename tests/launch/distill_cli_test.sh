@@ -5,7 +5,8 @@
 # role (rollout and reward on rank 0, learner on 1, teacher on 2): the full
 # KL falls over 16 steps with the teacher fixed; a run killed mid-run and
 # resumed ends with the same student.h5 as an uninterrupted one; the sampled
-# estimator, supervised distillation (best of 2) and mode none run; bad
+# estimator runs; supervised distillation (best of 2) runs and, killed and
+# resumed, ends with the same student; mode none runs; bad
 # config is one line and exit 2.
 #   tests/launch/distill_cli_test.sh BUILD_BIN_DIR
 set -u
@@ -123,13 +124,22 @@ has "sampled -np 1" "step 2/2"
 grep -qF '"clip_fraction":' "$tmp/s/metrics.jsonl" && [ -f "$tmp/s/student.h5" ] || fail "sampled: no metrics or student"
 
 # Supervised: the teacher's best-of-2 list per user, then SFT of the student.
-distill_config supervised full 3 >"$tmp/sup.toml"
+distill_config supervised full 4 >"$tmp/sup.toml"
 check "supervised" 0 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/sup"
 has "supervised" "(best of 2)"
 users=$(grep -c . "$tmp/world/users.jsonl")
 lists=$(wc -l <"$tmp/sup/teacher_lists.jsonl")
 [ "$lists" -ge 1 ] && [ "$lists" -le "$users" ] || fail "supervised: $lists teacher lists for $users users"
 [ -f "$tmp/sup/student.h5" ] && [ -f "$tmp/sup/sft/metrics.jsonl" ] || fail "supervised: no student.h5 or sft metrics"
+# Killed in its third SFT step and resumed: the lists are reused, the same student.
+out=$(NEWSRL_KILL_AT_STEP=3 timeout 300 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/sup2" 2>&1)
+[ $? -ne 0 ] && echo "ok   supervised killed in step 3" || fail "supervised: the kill hook did not kill" "$out"
+check "supervised resume" 0 "$bin" train distill --run "$tmp/sup2" --resume
+has "supervised resume" "teacher lists: reusing"
+check "supervised killed and resumed: same student" 0 "$bin" ckpt diff "$tmp/sup/student.h5" "$tmp/sup2/student.h5" --json
+has "supervised killed and resumed: same student" '"identical":true'
+cmp -s "$tmp/sup/teacher_lists.jsonl" "$tmp/sup2/teacher_lists.jsonl" && echo "ok   same teacher lists" ||
+  fail "supervised: the teacher lists differ between two runs"
 
 # None: the GRPO recipe on the student.
 distill_config none full 3 >"$tmp/none.toml"
