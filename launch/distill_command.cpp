@@ -8,6 +8,7 @@
 #include "actors/roles.h"
 #include "launch/config.h"
 #include "launch/grpo_command.h"
+#include "launch/run_config.h"
 #include "models/model_file.h"
 #include "models/tokenizer.h"
 #include "runtime/checkpoint.h"
@@ -22,6 +23,7 @@ namespace {
 
 struct Flags {
   std::string config, run, mode, kl;
+  std::vector<std::string> sets;
   std::int64_t steps = 0;
   std::uint64_t seed = 0;
   bool resume = false, seed_given = false;
@@ -44,7 +46,7 @@ int train_distill_command(const Flags& f, const char* version) {
   const std::string saved = (fs::path(f.run) / "config.toml").string();
   if (config_path.empty() && f.resume && fs::exists(saved)) config_path = saved;
   if (config_path.empty()) throw runtime::ConfigError("train distill needs --config FILE (or --resume of a run folder)");
-  const toml::table root = load_config(config_path);
+  const toml::table root = load_run_config(config_path, f.sets);
   for (const auto& [key, node] : root) {
     bool known = false;
     for (const char* t : kTables) known = known || key.str() == t;
@@ -145,6 +147,9 @@ Runner add_distill_command(CLI::App& train, const char* version) {
       ->check(CLI::IsMember({"on-policy", "supervised", "none"}));
   cmd->add_option("--kl", f->kl, "full or sampled: the on-policy KL estimator (overrides [distill] kl)")
       ->check(CLI::IsMember({"full", "sampled"}));
+  cmd->add_option("--set", f->sets,
+                  "Override a config key: table.key=value (repeatable), e.g. --set distill.kl=sampled; applied on "
+                  "top of the config (the run folder's config.toml on --resume)");
   cmd->add_option("--steps", f->steps, "Total steps (overrides [distill] steps; [grpo] steps for mode none)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", f->seed, "Seed (overrides [distill] seed; [grpo] seed for mode none)")

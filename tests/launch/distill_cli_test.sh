@@ -117,11 +117,13 @@ no_timings() { sed -e 's/"seconds":[^,]*,"stage_seconds":{[^}]*},//' -e 's/,"tok
 cmp -s <(no_timings "$tmp/a/metrics.jsonl") <(no_timings "$tmp/b/metrics.jsonl") && echo "ok   same metrics" ||
   fail "killed and resumed: the metrics differ" "$(diff <(no_timings "$tmp/a/metrics.jsonl") <(no_timings "$tmp/b/metrics.jsonl"))"
 
-# The sampled estimator, on one rank.
-distill_config on-policy sampled 2 >"$tmp/sampled.toml"
-check "sampled -np 1" 0 "$bin" train distill --config "$tmp/sampled.toml" --run "$tmp/s"
+# The sampled estimator, on one rank, chosen by --set.
+distill_config on-policy full 4 >"$tmp/sampled.toml"
+check "sampled -np 1" 0 "$bin" train distill --config "$tmp/sampled.toml" --run "$tmp/s" --set distill.kl=sampled \
+  --set distill.steps=2
 has "sampled -np 1" "step 2/2"
 grep -qF '"clip_fraction":' "$tmp/s/metrics.jsonl" && [ -f "$tmp/s/student.h5" ] || fail "sampled: no metrics or student"
+grep -qF "kl = 'sampled'" "$tmp/s/config.toml" || fail "sampled: config.toml lacks the --set value" "$(cat "$tmp/s/config.toml")"
 
 # Supervised: the teacher's best-of-2 list per user, then SFT of the student.
 distill_config supervised full 4 >"$tmp/sup.toml"
