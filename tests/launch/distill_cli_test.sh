@@ -4,7 +4,8 @@
 # checkpoint). On-policy distillation under mpirun -np 3 with one rank per
 # role (rollout and reward on rank 0, learner on 1, teacher on 2): the full
 # KL falls over 16 steps with the teacher fixed; a run killed mid-run and
-# resumed ends with the same student.h5 as an uninterrupted one; the sampled
+# resumed ends with the same student.h5 as an uninterrupted one, and so does
+# a run with two teacher-scorers under -np 4; the sampled
 # estimator runs; supervised distillation (best of 2) runs and, killed and
 # resumed, ends with the same student; mode none runs; bad
 # config is one line and exit 2.
@@ -116,6 +117,16 @@ has "killed and resumed: same student" '"identical":true'
 no_timings() { sed -e 's/"seconds":[^,]*,"stage_seconds":{[^}]*},//' -e 's/,"tokens_per_s":[^}]*}/}/' "$1"; }
 cmp -s <(no_timings "$tmp/a/metrics.jsonl") <(no_timings "$tmp/b/metrics.jsonl") && echo "ok   same metrics" ||
   fail "killed and resumed: the metrics differ" "$(diff <(no_timings "$tmp/a/metrics.jsonl") <(no_timings "$tmp/b/metrics.jsonl"))"
+
+# Two teacher-scorers (each a share of the samples) change nothing.
+distill_config on-policy full 4 'rollout = [0]
+reward = [0]
+learner = [1]
+teacher = [2, 3]' >"$tmp/two_teachers.toml"
+check "two teachers -np 4" 0 mpirun "${mpirun_flags[@]}" -np 4 "$bin" train distill --config "$tmp/two_teachers.toml" \
+  --run "$tmp/t2"
+check "two teachers: same student" 0 "$bin" ckpt diff "$tmp/a/student.h5" "$tmp/t2/student.h5" --json
+has "two teachers: same student" '"identical":true'
 
 # The sampled estimator, on one rank, chosen by --set.
 distill_config on-policy full 4 >"$tmp/sampled.toml"
