@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -140,6 +141,15 @@ int train_on_policy(runtime::Cluster& cluster, const DistillTrainingOptions& o, 
 
   const NewsPrompts inputs = load_news_prompts(o.base.world, o.base.max_users, o.base.tokenizer, o.base.prompt,
                                                o.base.limits, o.base.init, o.max_new_tokens, "distill", progress);
+  std::size_t longest = 0;
+  for (const auto& p : inputs.prompts) longest = std::max(longest, p.size());
+  const std::int64_t teacher_context =
+      models::read_config(runtime::H5File(o.teacher, runtime::H5File::Mode::read)).max_position_embeddings;
+  if (static_cast<std::int64_t>(longest) + o.max_new_tokens > teacher_context) {
+    throw std::invalid_argument("the longest prompt (" + std::to_string(longest) + " tokens) and max_new_tokens " +
+                                std::to_string(o.max_new_tokens) + " exceed the teacher's max_position_embeddings " +
+                                std::to_string(teacher_context));
+  }
   const bool full = o.kl == "full";
   const RewardFn reward = news_reward_fn(reward_workers, inputs.users, o.samples_per_prompt, o.base.rewards);
 
