@@ -17,30 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The prompts' order: pass after pass, each pass shuffled by one generator
-// from the seed, so where it stands is just the number handed out.
-class PromptOrder {
- public:
-  PromptOrder(std::size_t n, std::uint64_t seed) : rng_(seed), order_(n) {
-    std::iota(order_.begin(), order_.end(), 0);
-    std::shuffle(order_.begin(), order_.end(), rng_);
-  }
-  std::size_t next() {
-    if (cursor_ == order_.size()) {  // a new pass over the prompts, in a new order
-      std::shuffle(order_.begin(), order_.end(), rng_);
-      cursor_ = 0;
-    }
-    ++used_;
-    return order_[cursor_++];
-  }
-  std::int64_t used() const { return used_; }
-
- private:
-  std::mt19937_64 rng_;
-  std::vector<std::size_t> order_;
-  std::size_t cursor_ = 0;
-  std::int64_t used_ = 0;
-};
+}  // namespace
 
 MeanStd mean_std(const std::vector<double>& values) {
   double sum = 0, sq = 0, n = 0;
@@ -54,8 +31,6 @@ MeanStd mean_std(const std::vector<double>& values) {
   const double mean = sum / n;
   return {mean, std::sqrt(std::max(0.0, sq / n - mean * mean))};
 }
-
-}  // namespace
 
 std::vector<std::pair<std::size_t, std::size_t>> contiguous_shares(std::size_t n, std::size_t k) {
   std::vector<std::pair<std::size_t, std::size_t>> out;

@@ -10,7 +10,10 @@
 // resumed run (resume_step, resume_prompts) continues exactly.
 #pragma once
 
+#include <algorithm>
 #include <functional>
+#include <numeric>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +36,32 @@ struct BatchScores {
 // Scores a batch of samples. The reward-workers plug in here.
 using RewardFn = std::function<BatchScores(const std::vector<Sample>&)>;
 
+// The prompts' order: pass after pass, each pass shuffled by one generator
+// from the seed, so where it stands is just the number handed out (a resumed
+// loop calls next() that many times).
+class PromptOrder {
+ public:
+  PromptOrder(std::size_t n, std::uint64_t seed) : rng_(seed), order_(n) {
+    std::iota(order_.begin(), order_.end(), 0);
+    std::shuffle(order_.begin(), order_.end(), rng_);
+  }
+  std::size_t next() {
+    if (cursor_ == order_.size()) {  // a new pass over the prompts, in a new order
+      std::shuffle(order_.begin(), order_.end(), rng_);
+      cursor_ = 0;
+    }
+    ++used_;
+    return order_[cursor_++];
+  }
+  std::int64_t used() const { return used_; }
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<std::size_t> order_;
+  std::size_t cursor_ = 0;
+  std::int64_t used_ = 0;
+};
+
 struct GrpoLoopOptions {
   int steps = 10;
   int group = 8;             // G: samples per prompt
@@ -46,6 +75,9 @@ struct GrpoLoopOptions {
 struct MeanStd {
   double mean = 0, std = 0;
 };
+
+// Of the values that are not NaN (both NaN when none is).
+MeanStd mean_std(const std::vector<double>& values);
 
 struct GrpoStepLog {
   std::int64_t step = 0, policy_version = 0;

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "actors/grpo_loop.h"
+#include "actors/news_rollouts.h"
 #include "actors/reward_worker.h"
 #include "actors/run_folder.h"
 #include "models/model_file.h"
@@ -25,26 +26,6 @@ namespace newsrl::actors {
 namespace fs = std::filesystem;
 
 namespace {
-
-// The reward parts reported per step, by their metrics.jsonl name; a reward
-// whose weight is 0 is absent.
-std::vector<std::string> reported_parts(const news::RewardConfig& c) {
-  std::vector<std::string> out;
-  if (c.ret.weight > 0) out.push_back("ret");
-  if (c.cov.weight > 0) out.push_back("cov");
-  if (c.spec.weight > 0) out.push_back("spec");
-  if (c.div.weight > 0) out.push_back("div");
-  if (c.structure.weight > 0) out.push_back("struct");
-  return out;
-}
-
-double part_of(const RewardResult& r, const std::string& name) {
-  if (name == "ret") return r.ret;
-  if (name == "cov") return r.cov;
-  if (name == "spec") return r.spec;
-  if (name == "div") return r.div;
-  return r.structure;
-}
 
 // JSON has no NaN: a part with no value is null.
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -69,12 +50,6 @@ nlohmann::json metrics_line(const GrpoStepLog& log) {
           {"seconds", log.seconds},
           {"stage_seconds",
            {{"rollout", log.rollout_seconds}, {"reward", log.reward_seconds}, {"learn", log.learn_seconds}}}};
-}
-
-std::int32_t special_id(const models::Tokenizer& tokenizer, const std::string& text, const std::string& path) {
-  const std::optional<std::int32_t> id = tokenizer.token_to_id(text);
-  if (!id) throw std::invalid_argument(path + ": the tokenizer has no " + text + " token (the policy's stop token)");
-  return *id;
 }
 
 }  // namespace
@@ -131,27 +106,10 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
   if (!cluster.is_driver()) return cluster.serve();
 
   // The prompts: every user with cleaned signals, rendered as `data sft` does.
-  const models::Tokenizer tokenizer = models::Tokenizer::load(o.tokenizer);
-  const news::PolicyUsers users = news::load_policy_users(o.world, o.max_users);
-  if (users.users.empty()) {
-    throw std::invalid_argument(o.world + ": none of its " + std::to_string(users.read) +
-                                " users has a signal left after cleaning");
-  }
-  std::vector<std::vector<std::int32_t>> prompts;
-  std::size_t longest = 0;
-  for (const news::User& u : users.users) {
-    prompts.push_back(tokenizer.encode(news::render_prompt(u, users.titles, tokenizer, o.prompt, o.limits).text));
-    longest = std::max(longest, prompts.back().size());
-  }
-  const models::Qwen2Config model_config =
-      models::read_config(runtime::H5File(o.init, runtime::H5File::Mode::read));
-  if (static_cast<std::int64_t>(longest) + o.max_new_tokens > model_config.max_position_embeddings) {
-    throw std::invalid_argument("the longest prompt (" + std::to_string(longest) + " tokens) and max_new_tokens " +
-                                std::to_string(o.max_new_tokens) + " exceed the policy's max_position_embeddings " +
-                                std::to_string(model_config.max_position_embeddings));
-  }
-  progress << "grpo: " << prompts.size() << " prompts from " << users.read << " users (" << users.no_signals
-           << " without signals after cleaning, skipped); longest prompt " << longest << " tokens\n";
+  const NewsPrompts inputs = load_news_prompts(o.world, o.max_users, o.tokenizer, o.prompt, o.limits, o.init,
+                                               o.max_new_tokens, "grpo", progress);
+  const news::PolicyUsers& users = inputs.users;
+  const std::vector<std::vector<std::int32_t>>& prompts = inputs.prompts;
 
   GrpoLoopOptions lopt;
   lopt.steps = static_cast<int>(o.steps);
@@ -162,8 +120,7 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
   lopt.sampling.temperature = static_cast<float>(o.temperature);
   lopt.sampling.top_k = o.top_k;
   lopt.sampling.top_p = static_cast<float>(o.top_p);
-  lopt.sampling.stop_tokens = {special_id(tokenizer, o.limits.closing, o.tokenizer)};
-  if (const auto eos = tokenizer.token_to_id("<|endoftext|>")) lopt.sampling.stop_tokens.push_back(*eos);
+  lopt.sampling.stop_tokens = inputs.stop_tokens;
 
   // The run folder: a fresh run, or the latest checkpoint of an interrupted one.
   runtime::RunCheckpoints checkpoints(run_dir, {.keep_last = o.keep_last, .higher_is_better = false});
@@ -195,33 +152,7 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
 
   // Rewards: each reward-worker a contiguous share of the groups (a user's
   // completions stay in one call), all called at once.
-  const std::vector<std::string> parts = reported_parts(o.rewards);
-  const RewardFn reward = [&](const std::vector<Sample>& samples) {
-    const std::size_t groups = samples.size() / static_cast<std::size_t>(o.group);
-    const auto shares = contiguous_shares(groups, reward_workers.size());
-    std::vector<runtime::Future<std::vector<RewardResult>>> pending;
-    for (std::size_t w = 0; w < reward_workers.size(); ++w) {
-      const auto [first_group, count] = shares[w];
-      if (count == 0) continue;
-      std::vector<RewardRequest> requests;
-      for (std::size_t i = first_group * o.group; i < (first_group + count) * o.group; ++i) {
-        const Sample& s = samples[i];
-        requests.push_back({users.users[static_cast<std::size_t>(s.prompt_index)].id, s.completion, s.stopped});
-      }
-      pending.push_back(reward_workers[w].call(&RewardWorker::score, requests));
-    }
-    BatchScores scores;
-    std::vector<std::vector<double>> values(parts.size());
-    for (auto& f : pending) {
-      for (const RewardResult& r : f.get()) {
-        scores.rewards.push_back(static_cast<float>(r.composite));
-        scores.failures += r.parsed ? 0 : 1;
-        for (std::size_t p = 0; p < parts.size(); ++p) values[p].push_back(part_of(r, parts[p]));
-      }
-    }
-    for (std::size_t p = 0; p < parts.size(); ++p) scores.parts.emplace_back(parts[p], std::move(values[p]));
-    return scores;
-  };
+  const RewardFn reward = news_reward_fn(reward_workers, users, o.group, o.rewards);
 
   std::ofstream metrics(metrics_path, std::ios::app);
   const bool terminal = (&progress == &std::cerr) && isatty(STDERR_FILENO);

@@ -5,6 +5,7 @@
 #include <span>
 #include <stdexcept>
 
+#include "models/distill_loss.h"
 #include "models/generation.h"
 #include "models/model_file.h"
 
@@ -100,13 +101,7 @@ LearnerStats PolicyLearner::train(const std::vector<Sample>& shard, float normal
       models::Graph g;
       g.backward(models::policy_step_loss(g, model_, batch, po, &st, reference_.get()));
     }
-    // The whole batch's gradient on every learner: each loss was already
-    // divided by the whole batch's normaliser, so the shards' gradients sum.
-    for (models::Parameter* p : model_.parameters()) {
-      group_.host().all_reduce(std::span<float>(p->grad.data<float>(), static_cast<std::size_t>(p->grad.numel())),
-                               runtime::ReduceOp::sum);
-    }
-    grad_norms += optimizer_.step();
+    grad_norms += reduce_and_step();
     const auto tokens = static_cast<double>(st.tokens);
     float part[5] = {static_cast<float>(st.loss), static_cast<float>(st.clip_fraction * tokens),
                      static_cast<float>(st.mean_ratio * tokens), static_cast<float>(st.kl * tokens),
@@ -143,6 +138,50 @@ LearnerStats PolicyLearner::train(const std::vector<Sample>& shard, float normal
   return out;
 }
 
+double PolicyLearner::reduce_and_step() {
+  // The whole batch's gradient on every learner: each loss was already
+  // divided by the whole batch's normaliser, so the shards' gradients sum.
+  for (models::Parameter* p : model_.parameters()) {
+    group_.host().all_reduce(std::span<float>(p->grad.data<float>(), static_cast<std::size_t>(p->grad.numel())),
+                             runtime::ReduceOp::sum);
+  }
+  return optimizer_.step();
+}
+
+LearnerStats PolicyLearner::distill(const std::vector<DistillSample>& shard, float normaliser, bool full) {
+  std::vector<models::DistillSequence> batch;
+  batch.reserve(shard.size());
+  for (const DistillSample& d : shard) {
+    batch.push_back({d.sample.prompt, d.sample.completion, d.sample.logprobs, d.teacher_logprobs, d.teacher_rows});
+  }
+  models::DistillStepOptions o;
+  o.kl = full ? models::KlEstimator::full : models::KlEstimator::sampled;
+  o.clip = {options_.clip_low, options_.clip_high, 0.0f};
+  o.temperature = options_.temperature;
+  o.normaliser = normaliser;
+  model_.zero_grad();
+  models::DistillStepStats st;
+  if (!batch.empty()) {
+    models::Graph g;
+    g.backward(models::distill_step_loss(g, model_, batch, o, &st));
+  }
+  LearnerStats out;
+  out.grad_norm = reduce_and_step();
+  const auto tokens = static_cast<double>(st.tokens);
+  // Loss, then token-weighted KL and clip fraction, then tokens, summed over the group.
+  float part[4] = {static_cast<float>(st.loss), static_cast<float>(st.kl * tokens),
+                   static_cast<float>(st.clip_fraction * tokens), static_cast<float>(tokens)};
+  group_.host().all_reduce(std::span<float>(part, 4), runtime::ReduceOp::sum);
+  out.loss = part[0];
+  out.kl = part[3] > 0 ? part[1] / part[3] : 0.0;
+  out.clip_fraction = part[3] > 0 ? part[2] / part[3] : 0.0;
+  out.mean_ratio = 1.0;
+  out.tokens = static_cast<std::int64_t>(part[3]);
+  out.step = optimizer_.steps_taken();
+  out.lr = optimizer_.last_lr();
+  return out;
+}
+
 void PolicyLearner::save_checkpoint(const std::string& path, const models::TrainingState& state,
                                     const std::string& config_toml, const std::string& version) {
   models::save_training(path, model_, optimizer_, state, {config_toml, version});
@@ -168,6 +207,7 @@ runtime::Bulk PolicyLearner::weights() const {
 
 void PolicyLearner::expose(runtime::Methods<PolicyLearner>& m) {
   m.def("train", &PolicyLearner::train)
+      .def("distill", &PolicyLearner::distill)
       .def("weights", &PolicyLearner::weights)
       .def("save_checkpoint", &PolicyLearner::save_checkpoint)
       .def("restore", &PolicyLearner::restore)

@@ -41,6 +41,18 @@ struct Sample {
   }
 };
 
+// A student's sample with what the teacher said of it (on-policy
+// distillation): the teacher's log-prob of each completion token and, for the
+// exact KL, its log-softmax rows [tokens x vocab].
+struct DistillSample {
+  Sample sample;
+  std::vector<float> teacher_logprobs, teacher_rows;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& sample& teacher_logprobs& teacher_rows;
+  }
+};
+
 struct SamplingParams {
   int max_new_tokens = 32;
   float temperature = 1.0f;
@@ -116,6 +128,12 @@ class PolicyLearner {
   // batch's (Dr.GRPO: sequences x max_new_tokens). Every learner of the group
   // must be called for the same step.
   LearnerStats train(const std::vector<Sample>& shard, float normaliser);
+  // One optimizer step of on-policy distillation (models/distill_loss.h) from
+  // this learner's shard: `full`, the exact reverse KL over the vocabulary
+  // (teacher rows needed), else the sampled-token estimate in the clipped
+  // policy-gradient step. Stats: kl is the mean reverse KL per token to the
+  // teacher over the group's batch before the step (exact or sampled).
+  LearnerStats distill(const std::vector<DistillSample>& shard, float normaliser, bool full);
   runtime::Bulk weights() const;
   // A training checkpoint (model, AdamW, `state`) at `path`; call on one learner.
   void save_checkpoint(const std::string& path, const models::TrainingState& state, const std::string& config_toml,
@@ -127,6 +145,9 @@ class PolicyLearner {
   static void expose(runtime::Methods<PolicyLearner>& m);
 
  private:
+  // Sums the gradients over the learner group and takes the optimizer step;
+  // the gradient norm.
+  double reduce_and_step();
   runtime::Group& group_;
   models::CausalLM model_;
   std::unique_ptr<models::CausalLM> reference_;  // beta > 0 only

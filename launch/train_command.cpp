@@ -6,6 +6,7 @@
 
 #include "actors/lm_training.h"
 #include "launch/config.h"
+#include "launch/distill_command.h"
 #include "launch/grpo_command.h"
 #include "runtime/errors.h"
 
@@ -91,8 +92,9 @@ int train_lm(const Flags& f, const char* version, bool sft) {
 Runner add_train_commands(CLI::App& app, const char* version) {
   CLI::App* train = app.add_subcommand(
       "train",
-      "Train models: lm (next-token training on token ids), sft (the warm start on prompt/target examples) and grpo "
-      "(the Dr.GRPO teacher on the news rewards), with checkpoints and exact resume");
+      "Train models: lm (next-token training on token ids), sft (the warm start on prompt/target examples), grpo "
+      "(the Dr.GRPO teacher on the news rewards) and distill (a student from a teacher), with checkpoints and exact "
+      "resume");
   train->require_subcommand(1);
   auto f = std::make_shared<Flags>();
   auto common = [f](CLI::App* cmd) {
@@ -118,10 +120,12 @@ Runner add_train_commands(CLI::App& app, const char* version) {
       "only); the same keys, checkpoints and resume as train lm");
   common(sft);
   const Runner grpo = add_grpo_command(*train, version);
+  const Runner distill = add_distill_command(*train, version);
   return [=]() -> std::optional<int> {
     if (*lm) return train_lm(*f, version, false);
     if (*sft) return train_lm(*f, version, true);
     if (std::optional<int> status = grpo()) return status;
+    if (std::optional<int> status = distill()) return status;
     return std::nullopt;
   };
 }
