@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `newsrl experiment …` from outside, on a tiny world with the nano preset:
 # each experiment writes its table, results.json, timings.json and plots;
-# one killed inside GRPO and resumed finishes with the same results.json as
-# an uninterrupted run; mistakes are one line and exit 2, before anything runs.
+# one killed inside GRPO and resumed, and one under mpirun -np 2, finish with
+# the same policy and results.json as an uninterrupted single-rank run;
+# mistakes are one line and exit 2, before anything runs.
 #   tests/launch/experiment_cli_test.sh BUILD_BIN_DIR
 set -u
 bin="$1/newsrl"
@@ -73,8 +74,18 @@ check "killed" 137 env NEWSRL_KILL_AT_STEP=3 "$bin" experiment best-of-n --confi
 check "resumed" 0 "$bin" experiment best-of-n --out "$tmp/k" --resume
 has "resumed" "base: [1/11] world: done before, skipped"
 has "resumed" "grpo done"
+# (The tiny policy's lists rarely parse, so the table alone could hide a
+# difference in the weights: compare them too.)
+check "same policy" 0 "$bin" ckpt diff --json "$tmp/bon/base/grpo/policy.h5" "$tmp/k/base/grpo/policy.h5"
+has "same policy" '"identical":true'
+cmp -s "$tmp/bon/n-2/lists.jsonl" "$tmp/k/n-2/lists.jsonl" || fail "resumed: n-2/lists.jsonl differs"
 cmp -s "$tmp/bon/results.json" "$tmp/k/results.json" ||
   fail "resumed: results.json differs from the uninterrupted run" "$(diff "$tmp/bon/results.json" "$tmp/k/results.json")"
+
+# Under mpirun -np 2 (a cluster of two ranks for GRPO and evaluation): the same results.
+check "two ranks" 0 mpirun --oversubscribe -np 2 "$bin" experiment best-of-n --config "$tmp/tiny.toml" --out "$tmp/two" --n 1,2
+cmp -s "$tmp/bon/results.json" "$tmp/two/results.json" ||
+  fail "two ranks: results.json differs from one rank" "$(diff "$tmp/bon/results.json" "$tmp/two/results.json")"
 
 check "scaling" 0 "$bin" experiment scaling --config "$tmp/tiny.toml" --out "$tmp/sc" --sizes nano,micro
 has "scaling" "tokenizer: taken from"
