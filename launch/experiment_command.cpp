@@ -134,6 +134,21 @@ void check_options(const ExperimentOptions& o) {
   }
 }
 
+// throughput with one checkpoint given: the fresh init beside it must hold
+// the config's tokenizer, which the checkpoint was trained with.
+void check_fresh_init(const ExperimentOptions& o, const toml::table& root) {
+  if (o.kind != "throughput" || o.teacher.empty() == o.student.empty()) return;
+  const bool fresh_student = o.student.empty();
+  const std::string& preset = fresh_student ? o.student_preset : o.teacher_preset;
+  const std::int64_t vocab = root["tokenizer"]["vocab_size"].value_or<std::int64_t>(1024);
+  if (vocab > preset_vocab(preset)) {
+    throw runtime::ConfigError(std::string(fresh_student ? "--student-preset " : "--teacher-preset ") + preset +
+                               ": its vocabulary (" + std::to_string(preset_vocab(preset)) +
+                               ") is smaller than [tokenizer] vocab_size (" + std::to_string(vocab) +
+                               "), the tokenizer of the checkpoint given; choose a larger preset");
+  }
+}
+
 // ---- the four plans -------------------------------------------------------
 
 // A pipeline part: `config` to stage `until`, the `reuse` stages read from `from`.
@@ -237,10 +252,12 @@ int ablation(Experiment& e) {
 
 int throughput(Experiment& e) {
   const ExperimentOptions& o = e.options();
-  std::vector<std::string> fresh;
-  if (o.teacher.empty()) fresh.push_back(o.teacher_preset);
-  if (o.student.empty()) fresh.push_back(o.student_preset);
-  const toml::table config = fit_tokenizer(e.config(), fresh);
+  // With two fresh inits the tokenizer is fitted to both presets; a given
+  // checkpoint keeps the config's tokenizer (the one it was trained with), and
+  // a fresh init beside it must hold that vocabulary (check_fresh_init).
+  const toml::table config = o.teacher.empty() && o.student.empty()
+                                 ? fit_tokenizer(e.config(), {o.teacher_preset, o.student_preset})
+                                 : e.config();
   if (int s = e.pipeline("base", job_of(config, e.where(), "clean")); s != 0) return s;
   std::vector<ExperimentRow> rows;
   std::vector<std::string> notes;
@@ -317,6 +334,7 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
     if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
   }
   check_options(options);
+  check_fresh_init(options, root);
   for (const toml::table& config : part_configs(options, root)) check_run_config(config, where);
 
   int initialized = 0;

@@ -115,6 +115,9 @@ check "bad key" 2 "$bin" experiment best-of-n --config "$tmp/tiny.toml" --out "$
 has "bad key" "stepz"
 check "bad n" 2 "$bin" experiment best-of-n --config "$tmp/tiny.toml" --out "$tmp/e4" --n 0,2
 has "bad n" "--n: 0"
+check "fresh init too small" 2 "$bin" experiment throughput --config "$tmp/tiny.toml" --out "$tmp/e6" \
+  --teacher "$tmp/bon/base/grpo/policy.h5" --set tokenizer.vocab_size=2048
+has "fresh init too small" "--student-preset nano: its vocabulary (1024)"
 check "nothing to resume" 2 "$bin" experiment best-of-n --out "$tmp/e5" --resume
 has "nothing to resume" "nothing to resume"
 check "resume changes options" 2 "$bin" experiment best-of-n --out "$tmp/bon" --resume --n 4
@@ -123,5 +126,5 @@ check "wrong kind" 2 "$bin" experiment scaling --out "$tmp/bon" --resume
 has "wrong kind" "holds a best-of-n experiment"
 check "folder taken" 2 "$bin" experiment best-of-n --config "$tmp/tiny.toml" --out "$tmp/bon"
 has "folder taken" "already holds an experiment"
-for e in e1 e2 e3 e4 e5; do [ -e "$tmp/$e" ] && fail "$e: a folder was written for a mistake"; done
+for e in e1 e2 e3 e4 e5 e6; do [ -e "$tmp/$e" ] && fail "$e: a folder was written for a mistake"; done
 finish
