@@ -84,9 +84,11 @@ int Experiment::part(const std::string& name, const std::function<int()>& body, 
     if (rank_ == 0) {
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       stages_.set(name, status == 0 ? "done" : "failed", secs);
+      // A pipeline part keeps its stages' logs in its own folder.
+      const fs::path logs = fs::exists(dir_ / name / "logs") ? dir_ / name / "logs" : dir_ / "logs";
       progress_.stage_line(label + (status == 0 ? " done in " + human_seconds(secs)
                                                 : " FAILED after " + human_seconds(secs) + " (exit " +
-                                                      std::to_string(status) + "; see " + (dir_ / "logs").string() +
+                                                      std::to_string(status) + "; see " + logs.string() +
                                                       "; --resume continues from here)"));
     }
   }
