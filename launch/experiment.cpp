@@ -21,10 +21,18 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 nlohmann::json ExperimentOptions::to_json() const {
-  return {{"kind", kind},       {"budget", budget},           {"n", n},
-          {"ckpt", ckpt},       {"sizes", sizes},             {"eval_n", eval_n},
-          {"without", without}, {"teacher", teacher},         {"student", student},
-          {"teacher_preset", teacher_preset}, {"student_preset", student_preset}, {"init_seed", init_seed}};
+  return {{"kind", kind},
+          {"budget", budget},
+          {"n", n},
+          {"ckpt", ckpt},
+          {"sizes", sizes},
+          {"eval_n", eval_n},
+          {"without", without},
+          {"teacher", teacher},
+          {"student", student},
+          {"teacher_preset", teacher_preset},
+          {"student_preset", student_preset},
+          {"init_seed", init_seed}};
 }
 
 ExperimentOptions ExperimentOptions::from_json(const nlohmann::json& j, const std::string& where) {
@@ -86,10 +94,10 @@ int Experiment::part(const std::string& name, const std::function<int()>& body, 
       stages_.set(name, status == 0 ? "done" : "failed", secs);
       // A pipeline part keeps its stages' logs in its own folder.
       const fs::path logs = fs::exists(dir_ / name / "logs") ? dir_ / name / "logs" : dir_ / "logs";
-      progress_.stage_line(label + (status == 0 ? " done in " + human_seconds(secs)
-                                                : " FAILED after " + human_seconds(secs) + " (exit " +
-                                                      std::to_string(status) + "; see " + logs.string() +
-                                                      "; --resume continues from here)"));
+      progress_.stage_line(label + (status == 0
+                                        ? " done in " + human_seconds(secs)
+                                        : " FAILED after " + human_seconds(secs) + " (exit " + std::to_string(status) +
+                                              "; see " + logs.string() + "; --resume continues from here)"));
     }
   }
   return runtime::quiet_broadcast(MPI_COMM_WORLD, 0, status);
@@ -98,7 +106,8 @@ int Experiment::part(const std::string& name, const std::function<int()>& body, 
 int Experiment::pipeline(const std::string& name, PipelineJob job) {
   job.out = (dir_ / name).string();
   job.label = "  " + name;
-  return part(name, [&] { return run_pipeline_job(job, version_); }, true);
+  return part(
+      name, [&] { return run_pipeline_job(job, version_); }, true);
 }
 
 fs::path Experiment::clean_world(const fs::path& run, const toml::table& config) const {

@@ -9,13 +9,13 @@
 // and plots/*.png.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include "actors/policy_eval.h"
 #include "launch/run_command.h"
@@ -26,16 +26,16 @@ namespace newsrl::launch {
 
 // What the command line chose; saved in experiment.json, which --resume reads.
 struct ExperimentOptions {
-  std::string kind;                    // best-of-n, scaling, ablation, throughput
-  std::string budget = "small";        // small | full
-  std::vector<int> n = {1, 2, 4, 8, 16};                           // best-of-n
-  std::string ckpt;                                                // best-of-n: the policy ("" = the base run's GRPO)
+  std::string kind;                       // best-of-n, scaling, ablation, throughput
+  std::string budget = "small";           // small | full
+  std::vector<int> n = {1, 2, 4, 8, 16};  // best-of-n
+  std::string ckpt;                       // best-of-n: the policy ("" = the base run's GRPO)
   std::vector<std::string> sizes = {"nano", "micro", "mini", "small"};  // scaling
-  int eval_n = 0;                                                  // scaling: N of the evaluation (0 = [generate] n)
+  int eval_n = 0;  // scaling: N of the evaluation (0 = [generate] n)
   std::vector<std::string> without = {"ret", "cov", "spec", "div", "struct"};  // ablation
-  std::string teacher, student;                                    // throughput: checkpoints ("" = a fresh init)
+  std::string teacher, student;                                   // throughput: checkpoints ("" = a fresh init)
   std::string teacher_preset = "small", student_preset = "nano";  // throughput: the fresh inits' presets
-  std::uint64_t init_seed = 1;                                     // throughput: the fresh inits' seed
+  std::uint64_t init_seed = 1;                                    // throughput: the fresh inits' seed
 
   nlohmann::json to_json() const;
   static ExperimentOptions from_json(const nlohmann::json& j, const std::string& where);
@@ -43,7 +43,7 @@ struct ExperimentOptions {
 
 // One evaluated row of an experiment's table.
 struct ExperimentRow {
-  std::string part;         // the evaluation part (its folder under the experiment)
+  std::string part;             // the evaluation part (its folder under the experiment)
   nlohmann::ordered_json keys;  // what the row is: {"name": "N=4", "n": 4, "x": 4}, ...
 };
 

@@ -103,7 +103,8 @@ std::vector<toml::table> part_configs(const ExperimentOptions& o, const toml::ta
   std::vector<toml::table> configs = {root};
   if (o.kind == "scaling") {
     const toml::table shared = fit_tokenizer(root, o.sizes);
-    for (const std::string& size : o.sizes) configs.push_back(with(with(shared, "run", "preset", size), "sft", "preset", size));
+    for (const std::string& size : o.sizes)
+      configs.push_back(with(with(shared, "run", "preset", size), "sft", "preset", size));
   } else if (o.kind == "ablation") {
     for (const std::string& r : o.without) configs.push_back(without_reward(root, r));
   }
@@ -189,8 +190,15 @@ int best_of_n(Experiment& e) {
   const std::string from = o.ckpt.empty() ? "the base run's GRPO policy (base/grpo/policy.h5)" : "`" + o.ckpt + "`";
   const std::string note = "Policy: " + from +
                            ". Each N keeps the list with the highest composite reward of N sampled lists "
-                           "(temperature " + std::string(temperature_text) + ").";
-  return e.part("report", [&] { e.write_report(rows, {note}); return 0; }, false);
+                           "(temperature " +
+                           std::string(temperature_text) + ").";
+  return e.part(
+      "report",
+      [&] {
+        e.write_report(rows, {note});
+        return 0;
+      },
+      false);
 }
 
 int scaling(Experiment& e) {
@@ -212,15 +220,20 @@ int scaling(Experiment& e) {
       return s;
     }
     const std::int64_t params = models::Qwen2Config::preset(size).parameter_count();
-    rows.push_back({part, {{"name", size}, {"preset", size}, {"parameters", params}, {"x", static_cast<double>(params) / 1e6}}});
+    rows.push_back(
+        {part, {{"name", size}, {"preset", size}, {"parameters", params}, {"x", static_cast<double>(params) / 1e6}}});
   }
   const std::int64_t vocab = shared["tokenizer"]["vocab_size"].value_or<std::int64_t>(0);
-  return e.part("report", [&] {
-    e.write_report(rows, {"Every size: the same world, tokenizer (" + std::to_string(vocab) +
-                          " tokens, no more than the smallest preset's vocabulary), index, cleaning and SFT data "
-                          "(shared/), then SFT and GRPO with the config's [sft] and [grpo] (run.preset = the size)."});
-    return 0;
-  }, false);
+  return e.part(
+      "report",
+      [&] {
+        e.write_report(rows,
+                       {"Every size: the same world, tokenizer (" + std::to_string(vocab) +
+                        " tokens, no more than the smallest preset's vocabulary), index, cleaning and SFT data "
+                        "(shared/), then SFT and GRPO with the config's [sft] and [grpo] (run.preset = the size)."});
+        return 0;
+      },
+      false);
 }
 
 int ablation(Experiment& e) {
@@ -243,11 +256,15 @@ int ablation(Experiment& e) {
     }
     rows.push_back({part, {{"name", name}, {"removed", removed}}});
   }
-  return e.part("report", [&] {
-    e.write_report(rows, {"Every row: GRPO from the same warm start (base/sft) with the config's [grpo]; `no-X` sets "
-                          "[rewards.X] weight = 0 for training. All rows are evaluated with the full reward config."});
-    return 0;
-  }, false);
+  return e.part(
+      "report",
+      [&] {
+        e.write_report(rows,
+                       {"Every row: GRPO from the same warm start (base/sft) with the config's [grpo]; `no-X` sets "
+                        "[rewards.X] weight = 0 for training. All rows are evaluated with the full reward config."});
+        return 0;
+      },
+      false);
 }
 
 int throughput(Experiment& e) {
@@ -267,13 +284,14 @@ int throughput(Experiment& e) {
     if (ckpt.empty()) {
       ckpt = (e.dir() / "init" / (role + ".h5")).string();
       fs::create_directories(e.dir() / "init");
-      if (int s = e.child("init-" + role, {"model", "init", "--preset", preset, "--seed", std::to_string(o.init_seed),
-                                           "--out", ckpt});
+      if (int s = e.child("init-" + role,
+                          {"model", "init", "--preset", preset, "--seed", std::to_string(o.init_seed), "--out", ckpt});
           s != 0) {
         return s;
       }
       notes.push_back("The " + role + " is a fresh initialisation of the `" + preset + "` preset (seed " +
-                      std::to_string(o.init_seed) + "): its lists are noise that runs to max_new_tokens; the speed is "
+                      std::to_string(o.init_seed) +
+                      "): its lists are noise that runs to max_new_tokens; the speed is "
                       "the model's, the quality columns mean nothing.");
     } else {
       notes.push_back("The " + role + " is `" + given + "`.");
@@ -288,9 +306,16 @@ int throughput(Experiment& e) {
     }
     rows.push_back({role, {{"name", role}, {"preset", given.empty() ? preset : ""}}});
   }
-  notes.push_back("Both through `newsrl eval policy`'s path (rollout-workers, greedy, N = 1, then scoring and "
-                  "retrieval), one after the other on the same ranks of this machine.");
-  return e.part("report", [&] { e.write_report(rows, notes); return 0; }, false);
+  notes.push_back(
+      "Both through `newsrl eval policy`'s path (rollout-workers, greedy, N = 1, then scoring and "
+      "retrieval), one after the other on the same ranks of this machine.");
+  return e.part(
+      "report",
+      [&] {
+        e.write_report(rows, notes);
+        return 0;
+      },
+      false);
 }
 
 int run_experiment(const ExperimentFlags& f, const char* version) {
@@ -323,7 +348,8 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
     root = load_run_config(where, {});
   } else {
     if (fs::exists(out / "experiment.json") || fs::exists(out / "stages.json")) {
-      throw runtime::ConfigError(out.string() + " already holds an experiment: --resume continues it, or choose another --out");
+      throw runtime::ConfigError(out.string() +
+                                 " already holds an experiment: --resume continues it, or choose another --out");
     }
     where = f.config.empty() ? "(no config)" : f.config;
     root = load_run_config(f.config, {});
@@ -348,7 +374,8 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const std::vector<std::string> roles = actors::role_names();
-  const runtime::PlacementSpec spec = runtime::PlacementSpec::from_toml(root["placement"].as_table(), where + " [placement]", roles, roles);
+  const runtime::PlacementSpec spec =
+      runtime::PlacementSpec::from_toml(root["placement"].as_table(), where + " [placement]", roles, roles);
   const runtime::Placement placement = runtime::Placement::resolve(spec, size);
   runtime::install_failure_handlers(rank, placement);
   runtime::set_job_running(true);
@@ -367,7 +394,8 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
   if (options.kind == "scaling") status = scaling(e);
   if (options.kind == "ablation") status = ablation(e);
   if (options.kind == "throughput") status = throughput(e);
-  if (rank == 0 && status == 0) std::cerr << "experiment " << options.kind << ": " << (out / "report.md").string() << "\n";
+  if (rank == 0 && status == 0)
+    std::cerr << "experiment " << options.kind << ": " << (out / "report.md").string() << "\n";
   runtime::set_job_running(false);
   runtime::uninstall_failure_handlers();
   MPI_Finalize();
@@ -377,17 +405,18 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
 }  // namespace
 
 Runner add_experiment_commands(CLI::App& app, const char* version) {
-  CLI::App* group = app.add_subcommand(
-      "experiment",
-      "The paper's comparisons on our data, each in one experiment folder (report.md, results.json, "
-      "plots/*.png), resumable. docs/experiments.md");
+  CLI::App* group =
+      app.add_subcommand("experiment",
+                         "The paper's comparisons on our data, each in one experiment folder (report.md, results.json, "
+                         "plots/*.png), resumable. docs/experiments.md");
   group->require_subcommand(1);
   struct Kind {
     const char* name;
     const char* help;
   };
   const std::vector<Kind> kinds = {
-      {"best-of-n", "One policy, N sampled lists per user, the best composite reward kept: quality and cost per N (Fig. 3)"},
+      {"best-of-n",
+       "One policy, N sampled lists per user, the best composite reward kept: quality and cost per N (Fig. 3)"},
       {"scaling", "The same SFT + GRPO recipe at each model size, evaluated at one N (Fig. 2)"},
       {"ablation", "GRPO from one warm start with the full reward and with each reward removed (Table 5)"},
       {"throughput", "Users per second of a teacher and a student, N = 1, through eval policy's path (Table 6)"},
@@ -411,16 +440,15 @@ Runner add_experiment_commands(CLI::App& app, const char* version) {
                              ->capture_default_str());
     const std::string name = k.name;
     if (name == "best-of-n") {
-      f->choices.push_back(c->add_option("--n", o.n, "Lists sampled per user, comma-separated")
-                               ->delimiter(',')
-                               ->capture_default_str());
-      f->choices.push_back(c->add_option("--ckpt", o.ckpt, "The policy (a checkpoint of a run of the same config); "
-                                                           "default: this experiment's own SFT + GRPO run")
+      f->choices.push_back(
+          c->add_option("--n", o.n, "Lists sampled per user, comma-separated")->delimiter(',')->capture_default_str());
+      f->choices.push_back(c->add_option("--ckpt", o.ckpt,
+                                         "The policy (a checkpoint of a run of the same config); "
+                                         "default: this experiment's own SFT + GRPO run")
                                ->check(CLI::ExistingFile));
     } else if (name == "scaling") {
-      f->choices.push_back(c->add_option("--sizes", o.sizes, "Model presets, comma-separated")
-                               ->delimiter(',')
-                               ->capture_default_str());
+      f->choices.push_back(
+          c->add_option("--sizes", o.sizes, "Model presets, comma-separated")->delimiter(',')->capture_default_str());
       f->choices.push_back(c->add_option("--eval-n", o.eval_n, "N of the evaluation; 0: [generate] n of the config")
                                ->capture_default_str());
     } else if (name == "ablation") {
@@ -428,11 +456,13 @@ Runner add_experiment_commands(CLI::App& app, const char* version) {
                                ->delimiter(',')
                                ->capture_default_str());
     } else {
-      f->choices.push_back(c->add_option("--teacher", o.teacher, "Teacher checkpoint (default: a fresh init of "
-                                                                 "--teacher-preset)")
+      f->choices.push_back(c->add_option("--teacher", o.teacher,
+                                         "Teacher checkpoint (default: a fresh init of "
+                                         "--teacher-preset)")
                                ->check(CLI::ExistingFile));
-      f->choices.push_back(c->add_option("--student", o.student, "Student checkpoint (default: a fresh init of "
-                                                                 "--student-preset)")
+      f->choices.push_back(c->add_option("--student", o.student,
+                                         "Student checkpoint (default: a fresh init of "
+                                         "--student-preset)")
                                ->check(CLI::ExistingFile));
       f->choices.push_back(c->add_option("--teacher-preset", o.teacher_preset, "Preset of the teacher's fresh init")
                                ->capture_default_str());

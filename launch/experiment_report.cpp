@@ -117,13 +117,15 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
   };
   const std::string kind = options_.kind;
   if (kind == "best-of-n") {
-    write_line_charts((dir_ / "plots" / "best_of_n.png").string(),
-                      {{"Quality vs N", "N (lists sampled per user)", "metric",
-                        {metric_series("recall@10", "Recall@10"), metric_series("ndcg@10", "NDCG@10")}},
-                       {"Cost per user vs N", "N", "seconds per user", {timing_series("seconds_per_user", "s/user")}},
-                       {"Tokens per user vs N", "N", "tokens per user",
-                        {timing_series("tokens_per_user", "tokens/user")}}},
-                      3);
+    write_line_charts(
+        (dir_ / "plots" / "best_of_n.png").string(),
+        {{"Quality vs N",
+          "N (lists sampled per user)",
+          "metric",
+          {metric_series("recall@10", "Recall@10"), metric_series("ndcg@10", "NDCG@10")}},
+         {"Cost per user vs N", "N", "seconds per user", {timing_series("seconds_per_user", "s/user")}},
+         {"Tokens per user vs N", "N", "tokens per user", {timing_series("tokens_per_user", "tokens/user")}}},
+        3);
     plots.push_back("plots/best_of_n.png");
   } else if (kind == "scaling") {
     write_line_chart((dir_ / "plots" / "scaling.png").string(), "Quality vs model size", "parameters (millions)",
@@ -138,16 +140,16 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
       for (const auto& m : kMetrics) b.values.push_back(number(r["metrics"], m.first));
       bars.push_back(b);
     }
-    write_bar_chart((dir_ / "plots" / "ablation.png").string(), "GRPO with each reward removed", "metric",
-                    categories, bars);
+    write_bar_chart((dir_ / "plots" / "ablation.png").string(), "GRPO with each reward removed", "metric", categories,
+                    bars);
     plots.push_back("plots/ablation.png");
   } else if (kind == "throughput") {
     std::vector<BarSeries> bars;
     for (std::size_t i = 0; i < results_rows.size(); ++i) {
       bars.push_back({names()[i], {number(timing_rows[i], "users_per_second")}});
     }
-    write_bar_chart((dir_ / "plots" / "throughput.png").string(), "Users per second, N = 1", "users/s",
-                    {"users/s"}, bars);
+    write_bar_chart((dir_ / "plots" / "throughput.png").string(), "Users per second, N = 1", "users/s", {"users/s"},
+                    bars);
     plots.push_back("plots/throughput.png");
   }
 
@@ -168,12 +170,12 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
     for (const auto& m : kMetrics) md << " | " << fixed(number(r["metrics"], m.first), 4);
     const double lists = number(r, "lists");
     md << " | " << (lists > 0 ? fixed(100.0 * (lists - number(r, "parse_failures")) / lists, 1) + "%" : "–");
-    md << " | " << fixed(number(r, "tokens_per_user"), 1) << " | " << fixed(number(t, "seconds_per_user"), 4)
-       << " | " << fixed(number(t, "users_per_second"), 2) << " |\n";
+    md << " | " << fixed(number(r, "tokens_per_user"), 1) << " | " << fixed(number(t, "seconds_per_user"), 4) << " | "
+       << fixed(number(t, "users_per_second"), 2) << " |\n";
   }
-  md << "\nMetrics over "
-     << (results_rows.empty() ? 0 : results_rows[0]["metrics"].value("users", 0))
-     << " test users with future clicks (docs/metrics.md). Seconds are wall clock of generation, scoring and retrieval on this machine "
+  md << "\nMetrics over " << (results_rows.empty() ? 0 : results_rows[0]["metrics"].value("users", 0))
+     << " test users with future clicks (docs/metrics.md). Seconds are wall clock of generation, scoring and retrieval "
+        "on this machine "
         "(timings.json); every other number is in results.json and repeats exactly with the same config and seed.\n";
   for (const std::string& n : notes) md << "\n" << n << "\n";
   if (!plots.empty()) {
