@@ -312,6 +312,7 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
       std::vector<news::ParsedList> lists;
       for (int j = 0; j < g.n; ++j) {
         const Sample& sample = samples[b * static_cast<std::size_t>(g.n) + static_cast<std::size_t>(j)];
+        summary.generated_tokens += static_cast<std::int64_t>(sample.completion.size());
         news::ParsedList list;
         try {
           list = news::parse_completion(tokenizer.decode(sample.completion), s.limits);

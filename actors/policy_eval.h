@@ -70,6 +70,7 @@ struct PolicyEvalSummary {
   std::int64_t parse_failures = 0;   // sampled lists that did not parse (of `lists`)
   std::int64_t fallbacks = 0;        // users ranked by the fallback: kept list unparsed, or no signals
   std::int64_t empty_signals = 0;    // users with no signal left after cleaning: no list, the fallback ranks them
+  std::int64_t generated_tokens = 0; // tokens sampled, over every list (the stop token included)
   double mean_composite = 0;         // of the kept lists
   double seconds = 0;                // generation, scoring and retrieval
 };

@@ -13,6 +13,7 @@
 #include "launch/model_command.h"
 #include "launch/policy_eval_command.h"
 #include "launch/report_command.h"
+#include "launch/experiment_command.h"
 #include "launch/run_command.h"
 #include "launch/threads.h"
 #include "launch/tokenizer_command.h"
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
       launch::add_eval_commands(app),
       launch::add_clean_commands(app),
       launch::add_run_commands(app, kVersion),
+      launch::add_experiment_commands(app, kVersion),
       launch::add_report_commands(app),
       launch::add_generate_command(app),
   };

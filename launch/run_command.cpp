@@ -19,6 +19,7 @@
 #include "launch/grpo_command.h"
 #include "launch/run_report.h"
 #include "launch/run_config.h"
+#include "launch/stage_log.h"
 #include "launch/stage_process.h"
 #include "news/schema.h"
 #include "news/tfidf.h"
@@ -39,6 +40,9 @@ struct RunFlags {
   std::string config, out, until;
   std::vector<std::string> sets;
   bool resume = false;
+  std::string from;                      // a run folder whose outputs the `reuse` stages are
+  std::vector<std::string> reuse, skip;  // stages taken from `from`; stages not needed
+  std::string label = "run";             // what the stage lines begin with
 };
 
 // A key of a table that becomes a flag of a stage's subcommand.
@@ -161,100 +165,6 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
   return p;
 }
 
-// The live line on a terminal (rank 0 only), and the stage lines for logs.
-class Progress {
- public:
-  explicit Progress(bool speaks) : speaks_(speaks), tty_(speaks && isatty(STDERR_FILENO)) {}
-  void stage_line(const std::string& text) {
-    if (!speaks_) return;
-    clear();
-    std::cerr << text << "\n" << std::flush;
-  }
-  void live(const std::string& text) {
-    if (!tty_) return;
-    const auto now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    std::cerr << "\r" << text.substr(0, 150) << "\033[K" << std::flush;
-    shown_ = true;
-  }
-  void clear() {
-    if (tty_ && shown_) std::cerr << "\r\033[K" << std::flush;
-    shown_ = false;
-  }
-
- private:
-  bool speaks_, tty_, shown_ = false;
-  Clock::time_point last_{};
-};
-
-std::string human_seconds(double s) {
-  char buf[32];
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  } else {
-    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  }
-  return buf;
-}
-
-// stages.json: each stage's status and time, rewritten after every change.
-class StageLog {
- public:
-  explicit StageLog(fs::path path) : path_(std::move(path)) {
-    if (fs::exists(path_)) {
-      std::ifstream in(path_);
-      json_ = nlohmann::json::parse(in, nullptr, false);
-      if (json_.is_discarded() || !json_.contains("stages")) json_ = {{"stages", nlohmann::json::array()}};
-    } else {
-      json_ = {{"stages", nlohmann::json::array()}};
-    }
-  }
-  // The command line that started (or resumed) the run, for the report.
-  void set_command(const std::string& command) {
-    json_["command"] = command;
-    write();
-  }
-  bool done(const std::string& name) const {
-    for (const auto& s : json_["stages"]) {
-      if (s.value("name", "") == name && s.value("status", "") == "done") return true;
-    }
-    return false;
-  }
-  void set(const std::string& name, const std::string& status, double seconds) {
-    for (auto& s : json_["stages"]) {
-      if (s.value("name", "") == name) {
-        s["status"] = status;
-        s["seconds"] = seconds;
-        write();
-        return;
-      }
-    }
-    json_["stages"].push_back({{"name", name}, {"status", status}, {"seconds", seconds}});
-    write();
-  }
-
- private:
-  void write() const {
-    const fs::path tmp = path_.string() + ".tmp";
-    std::ofstream(tmp) << json_.dump(1) << "\n";
-    fs::rename(tmp, path_);
-  }
-  fs::path path_;
-  nlohmann::json json_;
-};
-
-// This process's command line, as the shell would take it back.
-std::string command_line() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::string text, arg;
-  while (std::getline(in, arg, '\0')) {
-    const bool plain = !arg.empty() && arg.find_first_of(" \t\"'$\\") == std::string::npos;
-    text += (text.empty() ? "" : " ") + (plain ? arg : "'" + arg + "'");
-  }
-  return text;
-}
-
 // The tokenizer's training text: every article's title and abstract and every
 // event's text, one per line; lowercased when the prompt is ([prompt]
 // lowercase), so that the vocabulary is spent on the text the policy reads.
@@ -292,23 +202,23 @@ class PipelineRun {
       std::function<int()> body;
       bool actors = false;  // runs on every rank (a Cluster of its own); else on rank 0 alone
     };
-    const fs::path world = out_ / "world", clean = out_ / (p_.clean ? "clean" : "world");
+    const fs::path world = world_dir(), clean = clean_dir();
     const std::vector<Stage> stages = {
         {"world", [&] { return stage_world(); }},
         {"tokenizer", [&] { return stage_tokenizer(); }},
         {"index", [&] { return child("index", concat({"index", "build", "--world", world.string(), "--out", (out_ / "index").string()}, p_.index_flags)); }},
         {"clean", [&] { return stage_clean(); }},
         {"sft-data", [&] {
-           return child("sft-data", concat({"data", "sft", "--world", clean.string(), "--index", (out_ / "index").string(),
-                                            "--tokenizer", (out_ / "tokenizer.json").string(), "--out",
+           return child("sft-data", concat({"data", "sft", "--world", clean.string(), "--index", index_dir().string(),
+                                            "--tokenizer", tokenizer_path().string(), "--out",
                                             (out_ / "sft.jsonl").string(), "--config", (out_ / "config.toml").string()},
                                            {}));
          }},
         {"sft", [&] { return stage_sft(); }},
         {"grpo", [&] { return stage_grpo(clean); }, true},
         {"eval-baselines", [&] { return stage_baselines(clean); }},
-        {"eval-sft", [&] { return stage_eval_policy("sft", latest_checkpoint(out_ / "sft"), clean); }, true},
-        {"eval-grpo", [&] { return stage_eval_policy("grpo", out_ / "grpo" / "policy.h5", clean); }, true},
+        {"eval-sft", [&] { return stage_eval_policy("sft", latest_checkpoint(sft_run()), clean); }, true},
+        {"eval-grpo", [&] { return stage_eval_policy("grpo", at("grpo") / "grpo" / "policy.h5", clean); }, true},
         {"report", [&] {
            for (const std::string& path : write_run_report(out_.string())) progress_.stage_line("  wrote " + path);
            return 0;
@@ -320,14 +230,20 @@ class PipelineRun {
       const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(total) + "] " + s.name;
       int status = 0;
       // Rank 0 decides (stages.json is its file); every rank learns whether to run.
+      const bool reused = contains(f_.reuse, s.name), unneeded = contains(f_.skip, s.name);
       int skip = rank_ == 0 && stages_.done(s.name) ? 1 : 0;
       skip = runtime::quiet_broadcast(MPI_COMM_WORLD, 0, skip);
-      if (skip) {
-        if (rank_ == 0) progress_.stage_line("run: " + label + ": done before, skipped");
+      if (reused || unneeded) {
+        // Not run here: a reused stage's outputs are read from `from`.
+        if (rank_ == 0) {
+          progress_.stage_line(f_.label + ": " + label + (reused ? ": taken from " + f_.from : ": not needed, skipped"));
+        }
+      } else if (skip) {
+        if (rank_ == 0) progress_.stage_line(f_.label + ": " + label + ": done before, skipped");
       } else if (rank_ == 0 || s.actors) {
         const auto s0 = Clock::now();
         if (rank_ == 0) {
-          progress_.stage_line("run: " + label + " ...");
+          progress_.stage_line(f_.label + ": " + label + " ...");
           stage_label_ = label;
           stages_.set(s.name, "running", 0);
         }
@@ -340,7 +256,7 @@ class PipelineRun {
         if (rank_ == 0) {
           const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
           stages_.set(s.name, status == 0 ? "done" : "failed", secs);
-          progress_.stage_line("run: " + label + (status == 0 ? " done in " : " FAILED after ") + human_seconds(secs) +
+          progress_.stage_line(f_.label + ": " + label + (status == 0 ? " done in " : " FAILED after ") + human_seconds(secs) +
                                (status == 0 ? "" : " (exit " + std::to_string(status) + "; see " +
                                                       (out_ / "logs" / (s.name + ".log")).string() +
                                                       "; --resume continues from here)"));
@@ -351,13 +267,25 @@ class PipelineRun {
       if (!f_.until.empty() && s.name == f_.until) break;
     }
     if (rank_ == 0) {
-      progress_.stage_line("run: finished in " + human_seconds(std::chrono::duration<double>(Clock::now() - t0).count()) +
-                           "; " + (out_ / "eval.json").string());
+      progress_.stage_line(f_.label + ": finished in " + human_seconds(std::chrono::duration<double>(Clock::now() - t0).count()) +
+                           (f_.until.empty() ? "; " + (out_ / "eval.json").string() : ""));
     }
     return 0;
   }
 
  private:
+  static bool contains(const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  }
+  // The folder that holds a stage's outputs: `from` when the stage is reused.
+  fs::path at(const std::string& stage) const { return contains(f_.reuse, stage) ? fs::path(f_.from) : out_; }
+  fs::path world_dir() const { return at("world") / "world"; }
+  fs::path tokenizer_path() const { return at("tokenizer") / "tokenizer.json"; }
+  fs::path index_dir() const { return at("index") / "index"; }
+  fs::path clean_dir() const { return p_.clean ? at("clean") / "clean" : world_dir(); }
+  fs::path sft_data() const { return at("sft-data") / "sft.jsonl"; }
+  fs::path sft_run() const { return at("sft") / "sft"; }
+
   static std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
@@ -371,7 +299,7 @@ class PipelineRun {
     const int status = run_newsrl_child(args, (out_ / "logs" / (name + ".log")).string(), [&](const std::string& line) {
       if (on_line) on_line(line);
       const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
-      progress_.live("run " + stage_label_ + " " + human_seconds(secs) + " | " + line);
+      progress_.live(f_.label + " " + stage_label_ + " " + human_seconds(secs) + " | " + line);
     });
     progress_.clear();
     return status;
@@ -388,7 +316,7 @@ class PipelineRun {
 
   int stage_tokenizer() {
     const fs::path corpus = out_ / "tokenizer-corpus.txt";
-    write_tokenizer_corpus(out_ / "world", corpus, p_.grpo.prompt.lowercase);
+    write_tokenizer_corpus(world_dir(), corpus, p_.grpo.prompt.lowercase);
     return child("tokenizer", concat({"tokenizer", "train", "--input", corpus.string(), "--out",
                                       (out_ / "tokenizer.json").string()},
                                      p_.tokenizer_flags));
@@ -396,22 +324,23 @@ class PipelineRun {
 
   int stage_clean() {
     if (!p_.clean) return 0;
-    const std::string tok = (out_ / "tokenizer.json").string();
-    if (int s = child("clean", concat({"clean", "train", "--world", (out_ / "world").string(), "--tokenizer", tok,
+    const std::string tok = tokenizer_path().string();
+    if (int s = child("clean", concat({"clean", "train", "--world", world_dir().string(), "--tokenizer", tok,
                                        "--out", (out_ / "cleaner.h5").string()},
                                       p_.clean_flags));
         s != 0) {
       return s;
     }
-    return child("clean", {"clean", "apply", "--world", (out_ / "world").string(), "--tokenizer", tok, "--model",
+    return child("clean", {"clean", "apply", "--world", world_dir().string(), "--tokenizer", tok, "--model",
                            (out_ / "cleaner.h5").string(), "--out", (out_ / "clean").string()});
   }
 
   int stage_sft() {
+    fs::create_directories(out_ / "stages");
     const fs::path config = out_ / "stages" / "sft.toml";
     toml::table model{{"preset", p_.sft_preset}};
     toml::table train = p_.sft_train;
-    train.insert_or_assign("data", (out_ / "sft.jsonl").string());
+    train.insert_or_assign("data", sft_data().string());
     toml::table t{{"model", model}, {"train", train}};
     std::ofstream(config) << "# train sft: the [sft] table of " << p_.where << "\n" << t << "\n";
     const bool resume = fs::exists(out_ / "sft" / "checkpoints");
@@ -431,10 +360,10 @@ class PipelineRun {
   // Dr.GRPO from the warm start, on every rank: rollout-, reward-workers and learners.
   int stage_grpo(const fs::path& clean) {
     actors::GrpoTrainingOptions o = p_.grpo;
-    o.init = latest_checkpoint(out_ / "sft").string();
+    o.init = latest_checkpoint(sft_run()).string();
     o.world = clean.string();
-    o.index = (out_ / "index").string();
-    o.tokenizer = (out_ / "tokenizer.json").string();
+    o.index = index_dir().string();
+    o.tokenizer = tokenizer_path().string();
     check_grpo_inputs(o, p_.where);
     const fs::path run = out_ / "grpo";
     const bool resume = fs::exists(run / "checkpoints" / "latest");
@@ -448,8 +377,8 @@ class PipelineRun {
     actors::PolicyEvalSpec spec;
     spec.checkpoint = checkpoint.string();
     spec.world = clean.string();
-    spec.index = (out_ / "index").string();
-    spec.tokenizer = (out_ / "tokenizer.json").string();
+    spec.index = index_dir().string();
+    spec.tokenizer = tokenizer_path().string();
     spec.prompt = p_.grpo.prompt;
     spec.limits = p_.grpo.limits;
     spec.rewards = p_.grpo.rewards;
@@ -470,7 +399,7 @@ class PipelineRun {
     for (const std::string& m : p_.baselines) {
       std::string json_line;
       const int s = child("eval-baselines",
-                          concat({"eval", "heuristic", "--world", clean.string(), "--index", (out_ / "index").string(),
+                          concat({"eval", "heuristic", "--world", clean.string(), "--index", index_dir().string(),
                                   "--method", m, "--json"},
                                  p_.baseline_flags),
                           [&](const std::string& line) {
@@ -563,6 +492,31 @@ int run_pipeline(const RunFlags& flags, const char* version) {
 }
 
 }  // namespace
+
+int run_pipeline_job(const PipelineJob& job, const std::string& version) {
+  const fs::path out = fs::absolute(job.out).lexically_normal();
+  Pipeline p = read_pipeline(job.config, job.where);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) {
+    fs::create_directories(out / "logs");
+    std::ofstream(out / "config.toml") << "# newsrl " << version << ": the config of this part (" << job.label
+                                       << ")\n"
+                                       << job.config << "\n";
+  }
+  RunFlags flags;
+  flags.out = out.string();
+  flags.until = job.until;
+  flags.resume = true;
+  flags.from = job.from.empty() ? "" : fs::absolute(job.from).lexically_normal().string();
+  flags.reuse = job.reuse;
+  flags.skip = job.skip;
+  flags.label = job.label;
+  PipelineRun pipeline(std::move(p), flags, version, rank);
+  return runtime::quiet_broadcast(MPI_COMM_WORLD, 0, pipeline.run());
+}
+
+void check_run_config(const toml::table& root, const std::string& where) { read_pipeline(root, where); }
 
 Runner add_run_commands(CLI::App& app, const char* version) {
   auto f = std::make_shared<RunFlags>();
