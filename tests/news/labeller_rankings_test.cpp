@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <string>
 
 #include "models/bpe_trainer.h"
 #include "news/heuristics.h"
@@ -29,7 +32,8 @@ constexpr int kLength = 10;
 class LabellerRankings : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / "newsrl_labeller_rankings");
+    // One folder per process: ctest runs each test of the suite as its own process, side by side.
+    dir_ = new fs::path(fs::temp_directory_path() / ("newsrl_labeller_rankings_" + std::to_string(::getpid())));
     fs::remove_all(*dir_);
     WorldConfig c;
     c.users = 80;
