@@ -145,8 +145,8 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
   Section eval(root, "eval", where);
   eval.get("baselines", p.baselines);
   for (const std::string& b : p.baselines) {
-    if (b != "recent-searches" && b != "popular") {
-      throw runtime::ConfigError(where + " [eval] baselines: unknown \"" + b + "\" (recent-searches, popular)");
+    if (b != "recent-searches" && b != "popular" && b != "labeller") {
+      throw runtime::ConfigError(where + " [eval] baselines: unknown \"" + b + "\" (recent-searches, popular, labeller)");
     }
   }
   p.baseline_flags = flags_of(eval, {{"k", "--k"}, {"recent_days", "--recent-days"}, {"max_searches", "--max-searches"}});
@@ -398,10 +398,14 @@ class PipelineRun {
     nlohmann::json methods = nlohmann::json::object();
     for (const std::string& m : p_.baselines) {
       std::string json_line;
-      const int s = child("eval-baselines",
-                          concat({"eval", "heuristic", "--world", clean.string(), "--index", index_dir().string(),
-                                  "--method", m, "--json"},
-                                 p_.baseline_flags),
+      std::vector<std::string> args = {"eval", "heuristic", "--world", clean.string(), "--index", index_dir().string(),
+                                       "--method", m, "--json"};
+      if (m == "labeller") {
+        // The labeller sees what the run's prompt shows: its tokenizer and
+        // [prompt], as the sft-data stage gives them to `data sft`.
+        args = concat(args, {"--tokenizer", tokenizer_path().string(), "--config", (out_ / "config.toml").string()});
+      }
+      const int s = child("eval-baselines", concat(args, p_.baseline_flags),
                           [&](const std::string& line) {
                             if (!line.empty() && line.front() == '{') json_line = line;
                           });

@@ -5,29 +5,40 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "news/schema.h"
-#include "news/signals.h"
-#include "news/word_idf.h"
-
 namespace newsrl::news {
+
+LabellerCorpus read_labeller_corpus(const std::string& dataset) {
+  const std::filesystem::path dir(dataset);
+  LabellerCorpus c;
+  c.split = *read_split((dir / kSplitFile).string());  // read_split throws without a sink
+  std::vector<std::string> documents;
+  for (const Article& a : load_news((dir / kNewsFile).string(), &c.split)) {
+    if (a.published >= c.split.train.start && a.published < c.split.train.end) documents.push_back(a.title + " " + a.abstract);
+    c.titles[a.id] = a.title;
+  }
+  c.idf = WordIdf::fit(documents);
+  return c;
+}
+
+PromptLabel label_for_prompt(const User& cleaned, const LabellerCorpus& corpus, const Embedder& embedder,
+                             const models::Tokenizer& tokenizer, const SftDataOptions& o) {
+  PromptLabel out;
+  out.prompt = render_prompt(cleaned, corpus.titles, tokenizer, o.prompt, o.limits);
+  // The label is made from what the prompt shows: a list the policy could
+  // not have derived from its input would teach it to make things up.
+  User visible{cleaned.id, {}};
+  for (std::size_t i : out.prompt.shown_events) visible.events.push_back(cleaned.events[i]);
+  out.label = label_user(visible, corpus.titles, embedder, corpus.idf, o.limits, o.labeller);
+  return out;
+}
 
 std::vector<SftExample> build_sft_examples(const std::string& dataset, const Embedder& embedder,
                                            const models::Tokenizer& tokenizer, const SftDataOptions& o,
                                            SftDataStats* stats) {
-  namespace fs = std::filesystem;
-  const fs::path dir(dataset);
-  const std::optional<Split> split = read_split((dir / "split.json").string());
-  const std::vector<Article> news = load_news((dir / "news.jsonl").string(), &*split);
-  NewsTitles titles;
-  std::vector<std::string> corpus;
-  for (const Article& a : news) {
-    titles[a.id] = a.title;
-    if (a.published >= split->train.start && a.published < split->train.end) corpus.push_back(a.title + " " + a.abstract);
-  }
-  const WordIdf idf = WordIdf::fit(corpus);
+  const LabellerCorpus corpus = read_labeller_corpus(dataset);
   CheckContext context;
-  context.split = &*split;
-  const std::vector<User> users = load_users((dir / "users.jsonl").string(), context);
+  context.split = &corpus.split;
+  const std::vector<User> users = load_users((std::filesystem::path(dataset) / kUsersFile).string(), context);
   SftDataStats st;
   std::vector<SftExample> out;
   for (const User& raw : users) {
@@ -38,17 +49,12 @@ std::vector<SftExample> build_sft_examples(const std::string& dataset, const Emb
       ++st.empty_signals;
       continue;
     }
-    // The target is made from what the prompt shows: a list the policy could
-    // not have derived from its input would teach it to make things up.
-    const RenderedPrompt prompt = render_prompt(user, titles, tokenizer, o.prompt, o.limits);
-    User visible{user.id, {}};
-    for (std::size_t i : prompt.shown_events) visible.events.push_back(user.events[i]);
-    const std::optional<Label> label = label_user(visible, titles, embedder, idf, o.limits, o.labeller);
-    if (!label) {
+    const PromptLabel made = label_for_prompt(user, corpus, embedder, tokenizer, o);
+    if (!made.label) {
       ++st.no_target;
       continue;
     }
-    SftExample e{user.id, tokenizer.encode(prompt.text), tokenizer.encode(label->completion)};
+    SftExample e{user.id, tokenizer.encode(made.prompt.text), tokenizer.encode(made.label->completion)};
     st.prompt_tokens += static_cast<double>(e.prompt.size());
     st.target_tokens += static_cast<double>(e.target.size());
     out.push_back(std::move(e));

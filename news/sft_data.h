@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@
 #include "news/embedder.h"
 #include "news/labeller.h"
 #include "news/prompt.h"
+#include "news/schema.h"
+#include "news/signals.h"
+#include "news/word_idf.h"
 
 namespace newsrl::news {
 
@@ -35,8 +39,30 @@ struct SftDataOptions {
   std::int64_t max_users = 0;  // 0: every user
 };
 
-// Reads news.jsonl, split.json and users.jsonl from `dataset`; the labeller's
-// idf comes from the train window's titles and abstracts.
+// What the labeller reads from a dataset besides its users: every article's
+// title (a news event shows as its title) and the word idf of the train
+// window's titles and abstracts.
+struct LabellerCorpus {
+  Split split;
+  NewsTitles titles;
+  WordIdf idf;
+};
+
+// Reads news.jsonl and split.json of `dataset`.
+LabellerCorpus read_labeller_corpus(const std::string& dataset);
+
+// What `data sft` makes of one user: the prompt of their cleaned signals and
+// the labeller's list from the signals that prompt shows (nullopt: too few
+// phrases, no target). `options.max_users` plays no part.
+struct PromptLabel {
+  RenderedPrompt prompt;
+  std::optional<Label> label;
+};
+PromptLabel label_for_prompt(const User& cleaned, const LabellerCorpus& corpus, const Embedder& embedder,
+                             const models::Tokenizer& tokenizer, const SftDataOptions& options);
+
+// Reads news.jsonl, split.json and users.jsonl from `dataset`; one example
+// per user with signals and a label (label_for_prompt).
 std::vector<SftExample> build_sft_examples(const std::string& dataset, const Embedder& embedder,
                                            const models::Tokenizer& tokenizer, const SftDataOptions& options,
                                            SftDataStats* stats = nullptr);

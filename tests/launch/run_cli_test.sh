@@ -43,6 +43,8 @@ lr = 1e-4
 checkpoint_every = 2
 [generate]
 max_new_tokens = 24
+[eval]
+baselines = ["recent-searches", "popular", "labeller"]
 TOML
 
 check "run" 0 "$bin" run --config "$tmp/tiny.toml" --out "$tmp/a"
@@ -54,9 +56,13 @@ for f in report.md plots/eval_methods.png config.toml stages.json eval.json toke
   [ -s "$tmp/a/$f" ] || fail "run: $f missing or empty"
 done
 grep -q '"recall@10"' "$tmp/a/eval.json" || fail "eval.json lacks recall@10" "$(cat "$tmp/a/eval.json")"
-for m in grpo sft recent-searches popular; do
+for m in grpo sft recent-searches popular labeller; do
   grep -q "\"$m\"" "$tmp/a/eval.json" || fail "eval.json lacks $m"
 done
+# The labeller baseline sees the run's [prompt]: its users with a list are the warm start's examples.
+grep -q "\"labelled\": $(wc -l <"$tmp/a/sft.jsonl")," "$tmp/a/eval.json" ||
+  fail "eval.json: the labeller's labelled users differ from sft.jsonl's $(wc -l <"$tmp/a/sft.jsonl") examples" "$(cat "$tmp/a/eval.json")"
+grep -q "^| labeller |" "$tmp/a/report.md" || fail "report.md has no labeller row" "$(grep '^|' "$tmp/a/report.md")"
 [ -s "$tmp/a/grpo/policy.h5" ] && [ -s "$tmp/a/grpo/metrics.jsonl" ] || fail "grpo/ lacks policy.h5 or metrics.jsonl"
 [ "$(grep -c '"done"' "$tmp/a/stages.json")" -ge 11 ] || fail "stages.json: not every stage done" "$(cat "$tmp/a/stages.json")"
 
@@ -84,6 +90,8 @@ check "unknown key" 2 "$bin" run --config "$tmp/tiny.toml" --out "$tmp/d" --set 
 has "unknown key" "[sft] stpes: unknown key"
 check "bad override" 2 "$bin" run --config "$tmp/tiny.toml" --out "$tmp/d" --set seed
 has "bad override" "expected table.key=value"
+check "unknown baseline" 2 "$bin" run --config "$tmp/tiny.toml" --out "$tmp/d" --set 'eval.baselines=["labeler"]'
+has "unknown baseline" '[eval] baselines: unknown "labeler" (recent-searches, popular, labeller)'
 [ -e "$tmp/d" ] && fail "a config mistake left a run folder behind"
 check "existing run" 2 "$bin" run --config "$tmp/tiny.toml" --out "$tmp/a"
 has "existing run" "already holds a run"

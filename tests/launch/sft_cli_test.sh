@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The warm start from outside: a small world, its index, a tokenizer trained
-# on its titles, `data sft` examples, and `train sft` — whose loss falls, and
+# on its titles, `data sft` examples (and the labeller's lists as a recall
+# path: `eval heuristic --method labeller`), and `train sft` — whose loss falls, and
 # which, killed mid-step and resumed, ends bit-identical to an uninterrupted
 # run; bad input is one line.
 #   tests/launch/sft_cli_test.sh BUILD_BIN_DIR
@@ -19,6 +20,27 @@ check "data sft" 0 "$bin" data sft --world "$tmp/world" --index "$tmp/index" --t
   --out "$tmp/sft.jsonl" --max-tokens 256
 has "data sft" "examples from 80 users"
 grep -q '"prompt":\[' "$tmp/sft.jsonl" && grep -q '"target":\[' "$tmp/sft.jsonl" || fail "sft.jsonl lacks prompt/target"
+
+# The labeller as a recall path: the targets above, as queries to the test
+# week. Its users with a list are exactly the examples; one ranking per user;
+# the [prompt] of a config gives what the same flags give.
+check "eval heuristic labeller" 0 "$bin" eval heuristic --world "$tmp/world" --index "$tmp/index" --method labeller \
+  --tokenizer "$tmp/tok.json" --max-tokens 256 --json --out "$tmp/labeller.jsonl"
+has "labeller" "\"method\":\"labeller\",\"labeller\":{\"users\":80,\"labelled\":$(wc -l <"$tmp/sft.jsonl"),"
+[ "$(wc -l <"$tmp/labeller.jsonl")" -eq 80 ] || fail "labeller: want one ranking per user (80)"
+labeller_json="$out"
+printf '[prompt]\nmax_tokens = 256\n' >"$tmp/prompt.toml"
+check "labeller, [prompt] from a config" 0 "$bin" eval heuristic --world "$tmp/world" --index "$tmp/index" \
+  --method labeller --tokenizer "$tmp/tok.json" --config "$tmp/prompt.toml" --json --out "$tmp/labeller2.jsonl"
+[ "$out" = "$labeller_json" ] && cmp -s "$tmp/labeller.jsonl" "$tmp/labeller2.jsonl" ||
+  fail "labeller: --config [prompt] max_tokens = 256 differs from --max-tokens 256"
+check "labeller without tokenizer" 2 "$bin" eval heuristic --world "$tmp/world" --index "$tmp/index" --method labeller
+has "labeller without tokenizer" "newsrl: --method labeller needs --tokenizer"
+[ "$(wc -l <<<"$out")" -eq 1 ] || fail "labeller without tokenizer: want one line" "$out"
+printf '[prompt]\nmax_tokns = 256\n' >"$tmp/typo.toml"
+check "labeller, bad config key" 2 "$bin" eval heuristic --world "$tmp/world" --index "$tmp/index" \
+  --method labeller --tokenizer "$tmp/tok.json" --config "$tmp/typo.toml"
+has "labeller, bad config key" "max_tokns"
 
 cat >"$tmp/run.toml" <<TOML
 [model]
