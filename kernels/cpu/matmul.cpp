@@ -37,7 +37,6 @@ void many_rows_times_transposed_bf16(float* y, const float* x, const bf16* w, st
 void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, float alpha, float beta) {
   const std::int64_t m = c.dim(-2), n = c.dim(-1);
   const std::int64_t k = trans_a ? a.dim(-2) : a.dim(-1);
-  const std::int64_t batch = a.numel() / (a.dim(-1) * a.dim(-2));
   const bool shared_b = b.ndim() == 2;
   const float* pa = a.data<float>();
   float* pc = c.data<float>();
@@ -48,6 +47,7 @@ void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool tran
     for (std::int64_t i = 0; i < c.numel(); ++i) pc[i] = beta == 0.0f ? 0.0f : beta * pc[i];
     return;
   }
+  const std::int64_t batch = c.numel() / (m * n);  // m, n and k are all non-zero here
   if (b.dtype() == DType::bf16) {  // 2-D and transposed (checked by the entry point)
     if (batch * m <= kFewRows) {
       few_rows_times_transposed(pc, pa, b.data<bf16>(), batch * m, n, k, alpha, beta);
