@@ -305,7 +305,7 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
     }
     // Per user: decode and parse every list, score them, keep the best.
     std::vector<std::vector<std::string>> kept(batch.users);
-    std::vector<bool> parsed(batch.users);
+    std::vector<bool> has_queries(batch.users);
     std::vector<std::string> lines(batch.users);
     for (std::size_t b = 0; b < batch.users; ++b) {
       const EvalUser& user = users[active[batch.first + b]];
@@ -325,9 +325,14 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
       const std::vector<news::Rewards> scored = rewards.score(rewards.prepare(user.signals), lists);
       const std::size_t chosen = news::best_of_n(scored);
       const news::ParsedList& best = lists[chosen];
-      parsed[b] = best.valid;
-      // A list that does not parse gives no queries: the fallback ranks the user.
+      // A list that does not parse gives no queries, and the fallback ranks
+      // the user; with `salvage`, the queries the parser read from it (its
+      // well-formed lines, repeats left out) rank the user if there are any.
       if (best.valid) kept[b] = best.queries;
+      if (!best.valid && g.salvage) kept[b] = news::salvage_queries(best, s.limits);
+      const bool salvaged = !best.valid && !kept[b].empty();
+      has_queries[b] = !kept[b].empty();
+      if (salvaged) ++summary.salvaged;
       composite_sum += scored[chosen].composite;
       nlohmann::ordered_json j;
       j["user"] = user.id;
@@ -338,7 +343,11 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
       j["parsed"] = best.valid;
       if (!best.valid) {
         j["error"] = best.error;
-        j["fallback"] = g.fallback;
+        if (salvaged) {
+          j["salvaged"] = true;
+        } else {
+          j["fallback"] = g.fallback;
+        }
       }
       nlohmann::ordered_json composites = nlohmann::ordered_json::array();
       for (const news::Rewards& r : scored) composites.push_back(r.composite);
@@ -356,7 +365,7 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
     std::vector<news::Ranking> retrieved = news::recent_search_rankings(queries, index, length, "test");
     for (std::size_t b = 0; b < batch.users; ++b) {
       pass_users_without_signals(active[batch.first + b]);
-      if (!parsed[b]) {
+      if (!has_queries[b]) {
         ++summary.fallbacks;
         retrieved[b].items = fallback_list;
       }

@@ -34,6 +34,7 @@ struct GenerateConfig {
   std::string k = "5,10";              // metric cutoffs
   int length = 0;                      // ranking length; 0: the largest cutoff
   std::string fallback = "popular";    // ranking of a user whose kept list does not parse: popular | none
+  bool salvage = false;                // an unparsed kept list still gives the queries the parser could read
   std::int64_t max_users = 0;          // 0: every user of the dataset; else the first ones in users.jsonl
 
   double temperature_in_effect() const { return temperature ? *temperature : (n == 1 ? 0.0 : 1.0); }
@@ -68,7 +69,8 @@ struct PolicyEvalSummary {
   std::int64_t users = 0;
   std::int64_t lists = 0;            // users with signals x n
   std::int64_t parse_failures = 0;   // sampled lists that did not parse (of `lists`)
-  std::int64_t fallbacks = 0;        // users ranked by the fallback: kept list unparsed, or no signals
+  std::int64_t fallbacks = 0;        // users ranked by the fallback: kept list unparsed (and nothing salvaged), or no signals
+  std::int64_t salvaged = 0;         // users whose unparsed kept list gave its readable queries ([generate] salvage)
   std::int64_t empty_signals = 0;    // users with no signal left after cleaning: no list, the fallback ranks them
   std::int64_t generated_tokens = 0; // tokens sampled, over every list (the stop token included)
   double mean_composite = 0;         // of the kept lists

@@ -72,6 +72,10 @@ void add_common(CLI::App* cmd, Flags& f) {
   flag(cmd->add_option("--fallback", f.flags.fallback, "Ranking of a user whose kept list does not parse: popular or none")
            ->check(CLI::IsMember({"popular", "none"})),
        [p](actors::GenerateConfig& c) { c.fallback = p->flags.fallback; });
+  flag(cmd->add_flag("--salvage", f.flags.salvage,
+                     "A kept list that does not parse still ranks its user by the queries the parser read from it "
+                     "(well-formed lines, repeats left out); the fallback only when there are none"),
+       [p](actors::GenerateConfig& c) { c.salvage = p->flags.salvage; });
   flag(cmd->add_option("--max-users", f.flags.max_users, "Only the first users of users.jsonl (0: all)")
            ->check(CLI::NonNegativeNumber),
        [p](actors::GenerateConfig& c) { c.max_users = p->flags.max_users; });
@@ -153,6 +157,7 @@ nlohmann::ordered_json generation_json(const actors::PolicyEvalSummary& r, int n
   j["lists"] = r.lists;
   j["parse_failures"] = r.parse_failures;
   j["fallbacks"] = r.fallbacks;
+  j["salvaged"] = r.salvaged;
   j["empty_signals"] = r.empty_signals;
   j["mean_composite"] = r.mean_composite;
   return j;
@@ -162,6 +167,7 @@ std::string summary_line(const actors::PolicyEvalSummary& r, const actors::Gener
   std::ostringstream out;
   out << r.users << " users, " << g.n << (g.n == 1 ? " list" : " lists") << " each (temperature "
       << g.temperature_in_effect() << "); " << r.parse_failures << " of " << r.lists << " lists did not parse; "
+      << (g.salvage ? std::to_string(r.salvaged) + " users ranked by the queries salvaged from theirs; " : "")
       << r.fallbacks << " users ranked by the fallback (" << g.fallback << "); mean composite of the kept lists "
       << r.mean_composite;
   return out.str();

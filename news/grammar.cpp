@@ -171,6 +171,15 @@ ParsedList parse_completion(std::string_view text, const ListLimits& limits) {
   return out;
 }
 
+std::vector<std::string> salvage_queries(const ParsedList& list, const ListLimits& limits) {
+  std::vector<std::string> out;
+  for (const std::string& q : list.queries) {
+    if (static_cast<int>(out.size()) == limits.max_queries) break;
+    if (valid_utf8(q) && !has_control(q)) out.push_back(q);
+  }
+  return out;
+}
+
 std::string render_completion(const std::vector<std::string>& queries, const std::string& reasoning,
                               const ListLimits& limits) {
   std::string text;

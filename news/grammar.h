@@ -33,6 +33,11 @@ struct ParsedList {
 // Checks `text` (everything the policy wrote) against the grammar.
 ParsedList parse_completion(std::string_view text, const ListLimits& limits);
 
+// What a list that did not parse still offers a server: its queries that
+// are valid UTF-8 without control characters, the first max_queries of
+// them (repeats are already left out; over-long queries are kept whole).
+std::vector<std::string> salvage_queries(const ParsedList& list, const ListLimits& limits);
+
 // The completion that lists `queries` (and `reasoning` when not empty) in the
 // grammar's form, ending with the closing token. Throws std::invalid_argument
 // naming the violation when the result would not parse under `limits`.

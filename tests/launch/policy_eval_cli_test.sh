@@ -72,6 +72,20 @@ if [ -n "$line" ]; then
     fail "the fallback ranking (line $line) is not the popular list"
 fi
 
+# --salvage: the same samples; a user whose kept list did not parse but
+# holds readable queries is ranked by them, not by the fallback.
+check "generate --salvage" 0 "$bin" generate "${common[@]}" --n 4 --batch 6 --salvage \
+  --out "$tmp/lists-s.jsonl" --rankings "$tmp/rankings-s.jsonl"
+has "generate --salvage" "users ranked by the queries salvaged from theirs"
+line=$(grep -n '"salvaged":true' "$tmp/lists-s.jsonl" | head -1 | cut -d: -f1)
+[ -n "$line" ] || fail "no list was salvaged (the test needs a nano policy that breaks the grammar)"
+sed -n "${line}p" "$tmp/lists-s.jsonl" | grep -q '"queries":\["[^"]' || fail "salvaged line $line has no queries"
+[ "$(sed -n "${line}p" "$tmp/lists-1.jsonl" | sed 's/"queries":\[[^]]*\]//; s/,"fallback":"popular"//')" = \
+  "$(sed -n "${line}p" "$tmp/lists-s.jsonl" | sed 's/"queries":\[[^]]*\]//; s/,"salvaged":true//')" ] ||
+  fail "salvage changed more than the kept queries of line $line"
+[ "$(sed -n "${line}p" "$tmp/rankings-s.jsonl")" != "$(sed -n "${line}p" "$tmp/rankings-1.jsonl")" ] ||
+  fail "the salvaged user (line $line) is still ranked by the fallback"
+
 # eval policy (greedy): its metrics are those `eval rankings --users` gives
 # for the rankings it wrote.
 check "eval policy" 0 "${mpi[@]}" -np 2 "$bin" eval policy "${common[@]}" --out "$tmp/eval" --json

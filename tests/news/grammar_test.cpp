@@ -106,6 +106,18 @@ TEST(Grammar, ControlCharacterInQuery) {
   EXPECT_EQ(parse("1. caf\xc3\n<|im_end|>").error, "the completion is not valid UTF-8");
 }
 
+TEST(Grammar, SalvageKeepsReadableQueries) {
+  ListLimits limits;
+  limits.max_queries = 2;
+  // A repeat, a control character, broken UTF-8, then one query too many.
+  ParsedList p = parse("1. a b\n2. a b\n3. c\x01\n4. caf\xc3\n5. d\n6. e\n<|im_end|>", limits);
+  EXPECT_FALSE(p.valid);
+  EXPECT_EQ(salvage_queries(p, limits), (Queries{"a b", "d"}));
+  EXPECT_TRUE(salvage_queries(parse("hello", limits), limits).empty());
+  ParsedList ok = parse("1. x\n<|im_end|>", limits);
+  EXPECT_EQ(salvage_queries(ok, limits), Queries{"x"});
+}
+
 TEST(Grammar, ReasoningWhenNotAllowed) {
   ListLimits limits;
   limits.allow_reasoning = false;
