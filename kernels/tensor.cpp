@@ -68,9 +68,40 @@ bool operator==(const Shape& a, const Shape& b) {
 
 namespace {
 
-// Freed CPU blocks wait here, by size, for the next tensor of that size.
+// Freed CPU blocks wait here, by size, for the next tensor of that size, so
+// that a step which repeats its shapes allocates nothing once warm. The cache
+// holds at most twice the most bytes ever live at once (and 64 MiB however
+// little that is): when a freed block would overflow it, every cached block
+// is released first. Shapes that keep changing (generation, GRPO batches of
+// varying length) therefore cost a re-fill now and then, never unbounded
+// memory.
 class CpuCache {
  public:
+  void* allocate(std::size_t bytes) {
+    void* p = take(bytes);
+    if (p == nullptr) p = std::aligned_alloc(64, bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    std::lock_guard lock(mu_);
+    live_ += bytes;
+    peak_ = std::max(peak_, live_);
+    return p;
+  }
+  void release(void* p, std::size_t bytes) {
+    std::lock_guard lock(mu_);
+    live_ -= bytes;
+    const std::size_t limit = std::max(kFloor, 2 * peak_);
+    if (cached_ + bytes > limit) flush();
+    if (bytes > limit) {
+      std::free(p);
+      return;
+    }
+    free_[bytes].push_back(p);
+    cached_ += bytes;
+  }
+
+ private:
+  static constexpr std::size_t kFloor = std::size_t{64} << 20;
+
   void* take(std::size_t bytes) {
     std::lock_guard lock(mu_);
     auto it = free_.find(bytes);
@@ -80,21 +111,20 @@ class CpuCache {
     cached_ -= bytes;
     return p;
   }
-  void give(void* p, std::size_t bytes) {
-    std::lock_guard lock(mu_);
-    if (cached_ + bytes > kLimit) {
-      std::free(p);
-      return;
+  // Releases every cached block (mu_ held).
+  void flush() {
+    for (auto& [size, blocks] : free_) {
+      for (void* b : blocks) std::free(b);
     }
-    free_[bytes].push_back(p);
-    cached_ += bytes;
+    free_.clear();
+    cached_ = 0;
   }
 
- private:
-  static constexpr std::size_t kLimit = std::size_t{4} << 30;
   std::mutex mu_;
   std::unordered_map<std::size_t, std::vector<void*>> free_;
-  std::size_t cached_ = 0;
+  std::size_t cached_ = 0;  // bytes waiting in free_
+  std::size_t live_ = 0;    // bytes held by Storages now
+  std::size_t peak_ = 0;    // the most live_ has been
 };
 
 CpuCache& cpu_cache() {
@@ -166,9 +196,7 @@ Storage::Storage(Device d, std::size_t n) : bytes(n), device(d) {
 #endif
   }
   const std::size_t rounded = ((std::max<std::size_t>(n, 1) + 63) / 64) * 64;
-  data = cpu_cache().take(rounded);
-  if (data == nullptr) data = std::aligned_alloc(64, rounded);
-  if (data == nullptr) throw std::bad_alloc();
+  data = cpu_cache().allocate(rounded);
   bytes = rounded;
 }
 
@@ -180,7 +208,7 @@ Storage::~Storage() {
     return;
   }
 #endif
-  cpu_cache().give(data, bytes);
+  cpu_cache().release(data, bytes);
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
