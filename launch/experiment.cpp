@@ -166,6 +166,16 @@ int Experiment::evaluate(const std::string& name, const std::string& checkpoint,
       true);
 }
 
+int Experiment::report(const std::vector<ExperimentRow>& rows, const std::vector<std::string>& notes) {
+  return part(
+      "report",
+      [&] {
+        write_report(rows, notes);
+        return 0;
+      },
+      false);
+}
+
 int Experiment::child(const std::string& name, const std::vector<std::string>& args) {
   return part(
       name,

@@ -85,6 +85,9 @@ class Experiment {
   // summaries (rank 0). `notes` are lines the report adds under its table.
   void write_report(const std::vector<ExperimentRow>& rows, const std::vector<std::string>& notes);
 
+  // The last part of every experiment: write_report as the part "report".
+  int report(const std::vector<ExperimentRow>& rows, const std::vector<std::string>& notes);
+
   // The folder a pipeline part's cleaned world is in (its world when [clean] is off).
   std::filesystem::path clean_world(const std::filesystem::path& run, const toml::table& config) const;
 

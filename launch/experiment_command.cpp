@@ -18,6 +18,7 @@
 #include "launch/distill_command.h"
 #include "launch/experiment.h"
 #include "launch/grpo_command.h"
+#include "launch/mpi_start.h"
 #include "launch/run_command.h"
 #include "launch/run_config.h"
 #include "models/qwen2_config.h"
@@ -290,13 +291,7 @@ int best_of_n(Experiment& e) {
                            ". Each N keeps the list with the highest composite reward of N sampled lists "
                            "(temperature " +
                            std::string(temperature_text) + ").";
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows, {note});
-        return 0;
-      },
-      false);
+  return e.report(rows, {note});
 }
 
 int scaling(Experiment& e) {
@@ -322,16 +317,9 @@ int scaling(Experiment& e) {
         {part, {{"name", size}, {"preset", size}, {"parameters", params}, {"x", static_cast<double>(params) / 1e6}}});
   }
   const std::int64_t vocab = shared["tokenizer"]["vocab_size"].value_or<std::int64_t>(0);
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows,
-                       {"Every size: the same world, tokenizer (" + std::to_string(vocab) +
-                        " tokens, no more than the smallest preset's vocabulary), index, cleaning and SFT data "
-                        "(shared/), then SFT and GRPO with the config's [sft] and [grpo] (run.preset = the size)."});
-        return 0;
-      },
-      false);
+  return e.report(rows, {"Every size: the same world, tokenizer (" + std::to_string(vocab) +
+                         " tokens, no more than the smallest preset's vocabulary), index, cleaning and SFT data "
+                         "(shared/), then SFT and GRPO with the config's [sft] and [grpo] (run.preset = the size)."});
 }
 
 int ablation(Experiment& e) {
@@ -354,15 +342,8 @@ int ablation(Experiment& e) {
     }
     rows.push_back({part, {{"name", name}, {"removed", removed}}});
   }
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows,
-                       {"Every row: GRPO from the same warm start (base/sft) with the config's [grpo]; `no-X` sets "
-                        "[rewards.X] weight = 0 for training. All rows are evaluated with the full reward config."});
-        return 0;
-      },
-      false);
+  return e.report(rows, {"Every row: GRPO from the same warm start (base/sft) with the config's [grpo]; `no-X` sets "
+                         "[rewards.X] weight = 0 for training. All rows are evaluated with the full reward config."});
 }
 
 int throughput(Experiment& e) {
@@ -407,13 +388,7 @@ int throughput(Experiment& e) {
   notes.push_back(
       "Both through `newsrl eval policy`'s path (rollout-workers, greedy, N = 1, then scoring and "
       "retrieval), one after the other on the same ranks of this machine.");
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows, notes);
-        return 0;
-      },
-      false);
+  return e.report(rows, notes);
 }
 
 // The last checkpoint of a training run folder (checkpoints/latest names it).
@@ -521,13 +496,7 @@ int distill(Experiment& e) {
           count(recipe.base.group) + " lists ([grpo]), no teacher.",
       "Every row is evaluated with the same [generate] settings. \"Teacher's gain kept\" = (student − student-sft) / "
       "(teacher − student-sft) on Recall@10; n/a when the teacher is no better than the warm start."};
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows, notes);
-        return 0;
-      },
-      false);
+  return e.report(rows, notes);
 }
 
 int run_experiment(const ExperimentFlags& f, const char* version) {
@@ -578,16 +547,8 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
   check_fresh_init(options, root);
   for (const toml::table& config : part_configs(options, root, where)) check_run_config(config, where);
 
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized) {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  }
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const MpiRank mpi = start_mpi();
+  const int rank = mpi.rank, size = mpi.size;
   const std::vector<std::string> roles = actors::role_names();
   const runtime::PlacementSpec spec =
       runtime::PlacementSpec::from_toml(root["placement"].as_table(), where + " [placement]", roles, roles);

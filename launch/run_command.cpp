@@ -17,6 +17,7 @@
 #include "launch/config.h"
 #include "launch/generate_keys.h"
 #include "launch/grpo_command.h"
+#include "launch/mpi_start.h"
 #include "launch/run_report.h"
 #include "launch/run_config.h"
 #include "launch/stage_log.h"
@@ -485,16 +486,8 @@ int run_pipeline(const RunFlags& flags, const char* version) {
   const toml::table root = load_run_config(config_path, flags.sets);
   Pipeline p = read_pipeline(root, where);
 
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized) {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  }
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const MpiRank mpi = start_mpi();
+  const int rank = mpi.rank, size = mpi.size;
   const runtime::Placement placement = runtime::Placement::resolve(p.placement, size);
   runtime::install_failure_handlers(rank, placement);
   runtime::set_job_running(true);
