@@ -48,47 +48,6 @@ nlohmann::json reward_json(const BatchScores& scores) {
   return reward;
 }
 
-LearnerOptions learner_options(const DistillTrainingOptions& o) {
-  LearnerOptions lo;
-  lo.lr = static_cast<float>(o.lr);
-  lo.min_lr = static_cast<float>(o.min_lr);
-  lo.weight_decay = static_cast<float>(o.weight_decay);
-  lo.clip_norm = static_cast<float>(o.clip_norm);
-  lo.warmup = o.warmup;
-  lo.total_steps = o.steps;
-  lo.clip_low = static_cast<float>(o.clip_low);
-  lo.clip_high = static_cast<float>(o.clip_high);
-  lo.temperature = static_cast<float>(o.temperature);
-  return lo;
-}
-
-// Samples `group` lists per prompt from the rollout-workers, each worker a
-// contiguous share of the prompts; streams numbered over the whole batch
-// (the samples do not depend on how many workers share it).
-std::vector<Sample> sample_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& rollouts,
-                                 const std::vector<std::vector<std::int32_t>>& prompts,
-                                 const std::vector<std::size_t>& prompt_index, int group, SamplingParams params) {
-  std::vector<runtime::Future<std::vector<Sample>>> pending;
-  const auto shares = contiguous_shares(prompts.size(), rollouts.size());
-  for (std::size_t w = 0; w < rollouts.size(); ++w) {
-    const auto [from, count] = shares[w];
-    if (count == 0) continue;
-    SamplingParams p = params;
-    p.first_stream = from * static_cast<std::uint64_t>(group);
-    std::vector<std::vector<std::int32_t>> mine(prompts.begin() + static_cast<long>(from),
-                                                prompts.begin() + static_cast<long>(from + count));
-    pending.push_back(rollouts[w].call(&PolicyRollout::sample, mine, group, p));
-  }
-  std::vector<Sample> samples;
-  for (auto& f : pending) {
-    for (Sample& s : f.get()) {
-      s.prompt_index = static_cast<std::int64_t>(prompt_index[samples.size() / static_cast<std::size_t>(group)]);
-      samples.push_back(std::move(s));
-    }
-  }
-  return samples;
-}
-
 // The teacher's view of the samples, each teacher-scorer a contiguous share.
 std::vector<DistillSample> teacher_view(std::vector<runtime::ActorHandle<TeacherScorer>>& teachers,
                                         std::vector<Sample> samples, bool rows) {

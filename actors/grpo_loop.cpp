@@ -43,6 +43,31 @@ std::vector<std::pair<std::size_t, std::size_t>> contiguous_shares(std::size_t n
   return out;
 }
 
+std::vector<Sample> sample_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& rollouts,
+                                 const std::vector<std::vector<std::int32_t>>& prompts,
+                                 const std::vector<std::size_t>& prompt_index, int group,
+                                 const SamplingParams& params) {
+  std::vector<runtime::Future<std::vector<Sample>>> pending;
+  const auto shares = contiguous_shares(prompts.size(), rollouts.size());
+  for (std::size_t w = 0; w < rollouts.size(); ++w) {
+    const auto [from, count] = shares[w];
+    if (count == 0) continue;
+    SamplingParams p = params;
+    p.first_stream = from * static_cast<std::uint64_t>(group);
+    std::vector<std::vector<std::int32_t>> mine(prompts.begin() + static_cast<long>(from),
+                                                prompts.begin() + static_cast<long>(from + count));
+    pending.push_back(rollouts[w].call(&PolicyRollout::sample, mine, group, p));
+  }
+  std::vector<Sample> samples;
+  for (auto& f : pending) {
+    for (Sample& s : f.get()) {
+      s.prompt_index = static_cast<std::int64_t>(prompt_index[samples.size() / static_cast<std::size_t>(group)]);
+      samples.push_back(std::move(s));
+    }
+  }
+  return samples;
+}
+
 std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout>>& rollouts,
                                   std::vector<runtime::ActorHandle<PolicyLearner>>& learners,
                                   const std::vector<std::vector<std::int32_t>>& prompts, const RewardFn& reward,
@@ -62,26 +87,9 @@ std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout
       batch_index.push_back(order.next());
       batch.push_back(prompts[batch_index.back()]);
     }
-    // Rollouts: each worker a contiguous share of the prompts.
-    std::vector<runtime::Future<std::vector<Sample>>> pending;
-    const auto prompt_shares = contiguous_shares(batch.size(), rollouts.size());
-    for (std::size_t w = 0; w < rollouts.size(); ++w) {
-      const auto [from, count] = prompt_shares[w];
-      if (count == 0) continue;
-      SamplingParams p = o.sampling;
-      p.seed = o.seed + 1000003ull * static_cast<std::uint64_t>(step);
-      p.first_stream = from * static_cast<std::uint64_t>(o.group);
-      std::vector<std::vector<std::int32_t>> mine(batch.begin() + static_cast<long>(from),
-                                                  batch.begin() + static_cast<long>(from + count));
-      pending.push_back(rollouts[w].call(&PolicyRollout::sample, mine, o.group, p));
-    }
-    std::vector<Sample> samples;
-    for (auto& f : pending) {
-      for (Sample& s : f.get()) {
-        s.prompt_index = static_cast<std::int64_t>(batch_index[samples.size() / static_cast<std::size_t>(o.group)]);
-        samples.push_back(std::move(s));
-      }
-    }
+    SamplingParams params = o.sampling;
+    params.seed = o.seed + 1000003ull * static_cast<std::uint64_t>(step);
+    std::vector<Sample> samples = sample_lists(rollouts, batch, batch_index, o.group, params);
     GrpoStepLog log;
     log.step = step;
     log.prompts_used = order.used();

@@ -67,7 +67,7 @@ struct GrpoLoopOptions {
   int group = 8;             // G: samples per prompt
   int prompts_per_step = 4;  // prompts in one batch
   SamplingParams sampling;
-  std::uint64_t seed = 0;    // the order of prompts, and (with the step) the sampling streams
+  std::uint64_t seed = 0;  // the order of prompts, and (with the step) the sampling streams
   // A resumed run: the steps already taken and the prompts already handed out.
   std::int64_t resume_step = 0, resume_prompts = 0;
 };
@@ -100,5 +100,14 @@ std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout
 // Contiguous shares of n items over k workers, the first ones one larger:
 // (first item, count) per worker.
 std::vector<std::pair<std::size_t, std::size_t>> contiguous_shares(std::size_t n, std::size_t k);
+
+// Samples `group` lists per prompt from the rollout-workers, each worker a
+// contiguous share of the prompts, all called at once; streams numbered over
+// the whole batch (prompt i's first stream is i x group), so the samples do
+// not depend on how many workers share it. Sample j's prompt_index is
+// prompt_index[j / group]. Used by GRPO and by on-policy and supervised distillation.
+std::vector<Sample> sample_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& rollouts,
+                                 const std::vector<std::vector<std::int32_t>>& prompts,
+                                 const std::vector<std::size_t>& prompt_index, int group, const SamplingParams& params);
 
 }  // namespace newsrl::actors

@@ -90,16 +90,7 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
   auto rollouts = cluster.spawn<PolicyRollout>("rollout", source);
   RewardWorkerOptions ro{o.world, o.index, o.tokenizer, o.rewards, o.limits, o.max_users};
   auto reward_workers = cluster.spawn<RewardWorker>("reward", ro);
-  LearnerOptions lo;
-  lo.lr = static_cast<float>(o.lr);
-  lo.min_lr = static_cast<float>(o.min_lr);
-  lo.weight_decay = static_cast<float>(o.weight_decay);
-  lo.clip_norm = static_cast<float>(o.clip_norm);
-  lo.warmup = o.warmup;
-  lo.total_steps = o.steps;
-  lo.clip_low = static_cast<float>(o.clip_low);
-  lo.clip_high = static_cast<float>(o.clip_high);
-  lo.temperature = static_cast<float>(o.temperature);
+  LearnerOptions lo = learner_options(o);
   lo.beta = static_cast<float>(o.beta);
   lo.epochs = o.epochs;
   auto learners = cluster.spawn<PolicyLearner>("learner", source, lo);

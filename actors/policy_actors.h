@@ -121,6 +121,25 @@ struct LearnerOptions {
   }
 };
 
+// The learner's settings from a training's options (GRPO's or
+// distillation's, which name these fields alike: lr, min_lr, weight_decay,
+// clip_norm, warmup, steps, clip_low, clip_high, temperature); beta and
+// epochs keep their defaults.
+template <class Options>
+LearnerOptions learner_options(const Options& o) {
+  LearnerOptions lo;
+  lo.lr = static_cast<float>(o.lr);
+  lo.min_lr = static_cast<float>(o.min_lr);
+  lo.weight_decay = static_cast<float>(o.weight_decay);
+  lo.clip_norm = static_cast<float>(o.clip_norm);
+  lo.warmup = o.warmup;
+  lo.total_steps = o.steps;
+  lo.clip_low = static_cast<float>(o.clip_low);
+  lo.clip_high = static_cast<float>(o.clip_high);
+  lo.temperature = static_cast<float>(o.temperature);
+  return lo;
+}
+
 class PolicyLearner {
  public:
   PolicyLearner(runtime::ActorContext& ctx, const PolicySource& source, const LearnerOptions& options);

@@ -31,16 +31,6 @@ struct Flags {
 
 const char* const kTables[] = {"model", "teacher", "data", "prompt", "distill", "grpo", "rewards", "placement"};
 
-models::Qwen2Config model_config(const std::string& path, const std::string& key, const std::string& where) {
-  if (path.empty()) throw runtime::ConfigError(where + " " + key + ": missing: a model checkpoint");
-  if (!fs::is_regular_file(path)) throw runtime::ConfigError(where + " " + key + ": " + path + ": no such checkpoint file");
-  try {
-    return models::read_config(runtime::H5File(path, runtime::H5File::Mode::read));
-  } catch (const std::exception& e) {
-    throw runtime::ConfigError(where + " " + key + ": not a readable model checkpoint: " + e.what());
-  }
-}
-
 int train_distill_command(const Flags& f, const char* version) {
   std::string config_path = f.config;
   const std::string saved = (fs::path(f.run) / "config.toml").string();
@@ -59,7 +49,66 @@ int train_distill_command(const Flags& f, const char* version) {
   toml::table resolved;
   actors::DistillTrainingOptions o;
   o.base = read_grpo_config(root, config_path, &resolved);
-  Section teacher(root, "teacher", config_path), distill(root, "distill", config_path);
+  toml::table teacher_table, distill_table;
+  read_distill_config(root, config_path, o, &teacher_table, &distill_table);
+  // Flags win over the file; --steps and --seed set the mode's own budget.
+  if (!f.mode.empty()) o.mode = f.mode;
+  if (!f.kl.empty()) o.kl = f.kl;
+  if (f.steps > 0) (o.mode == "none" ? o.base.steps : o.steps) = f.steps;
+  if (f.seed_given) (o.mode == "none" ? o.base.seed : o.seed) = f.seed;
+  if (const std::string problem = actors::check_distill_options(o); !problem.empty()) {
+    throw runtime::ConfigError(config_path + " " + problem);
+  }
+  check_grpo_inputs(o.base, config_path);
+  const models::Qwen2Config student = checkpoint_model_config(o.base.init, "[model] init", config_path);
+  if (o.mode != "none") {
+    if (o.teacher.empty()) {
+      throw runtime::ConfigError(config_path + " [teacher] checkpoint: missing: the teacher's model checkpoint");
+    }
+    o.teacher = fs::absolute(o.teacher).lexically_normal().string();
+    const models::Qwen2Config t = checkpoint_model_config(o.teacher, "[teacher] checkpoint", config_path);
+    if (t.vocab_size != student.vocab_size) {
+      throw runtime::ConfigError(config_path + " [teacher] checkpoint: the teacher's vocabulary has " +
+                                 std::to_string(t.vocab_size) + " ids, the student's " + std::to_string(student.vocab_size) +
+                                 ": student and teacher must share a tokenizer");
+    }
+  }
+  if (o.mode != "none") teacher_table.insert_or_assign("checkpoint", o.teacher);
+  distill_table.insert_or_assign("mode", o.mode);
+  distill_table.insert_or_assign("kl", o.kl);
+  distill_table.insert_or_assign("steps", o.steps);
+  distill_table.insert_or_assign("seed", static_cast<std::int64_t>(o.seed));
+  resolved["grpo"].as_table()->insert_or_assign("steps", o.base.steps);
+  resolved["grpo"].as_table()->insert_or_assign("seed", static_cast<std::int64_t>(o.base.seed));
+  resolved.insert_or_assign("teacher", teacher_table);
+  resolved.insert_or_assign("distill", distill_table);
+  const toml::table* placement = root["placement"].as_table();
+  const runtime::PlacementSpec spec = runtime::PlacementSpec::from_toml(placement, config_path + " [placement]",
+                                                                        actors::role_names(), actors::distill_roles(o.mode));
+  if (placement != nullptr) resolved.insert("placement", *placement);
+  std::ostringstream text;
+  text << "# newsrl train distill: the resolved config of this run\n" << resolved << "\n";
+  int argc = 0;
+  char** argv = nullptr;
+  runtime::Cluster cluster(argc, argv, spec);
+  return actors::train_distill(cluster, o, f.run, f.resume, text.str(), version, std::cerr);
+}
+
+}  // namespace
+
+models::Qwen2Config checkpoint_model_config(const std::string& path, const std::string& key, const std::string& where) {
+  if (path.empty()) throw runtime::ConfigError(where + " " + key + ": missing: a model checkpoint");
+  if (!fs::is_regular_file(path)) throw runtime::ConfigError(where + " " + key + ": " + path + ": no such checkpoint file");
+  try {
+    return models::read_config(runtime::H5File(path, runtime::H5File::Mode::read));
+  } catch (const std::exception& e) {
+    throw runtime::ConfigError(where + " " + key + ": not a readable model checkpoint: " + e.what());
+  }
+}
+
+void read_distill_config(const toml::table& root, const std::string& where, actors::DistillTrainingOptions& o,
+                         toml::table* teacher_resolved, toml::table* distill_resolved) {
+  Section teacher(root, "teacher", where), distill(root, "distill", where);
   teacher.get("checkpoint", o.teacher);
   distill.get("mode", o.mode);
   distill.get("kl", o.kl);
@@ -84,51 +133,9 @@ int train_distill_command(const Flags& f, const char* version) {
   distill.get("seq", o.seq);
   teacher.finish();
   distill.finish();
-  // Flags win over the file; --steps and --seed set the mode's own budget.
-  if (!f.mode.empty()) o.mode = f.mode;
-  if (!f.kl.empty()) o.kl = f.kl;
-  if (f.steps > 0) (o.mode == "none" ? o.base.steps : o.steps) = f.steps;
-  if (f.seed_given) (o.mode == "none" ? o.base.seed : o.seed) = f.seed;
-  if (const std::string problem = actors::check_distill_options(o); !problem.empty()) {
-    throw runtime::ConfigError(config_path + " " + problem);
-  }
-  check_grpo_inputs(o.base, config_path);
-  const models::Qwen2Config student = model_config(o.base.init, "[model] init", config_path);
-  if (o.mode != "none") {
-    if (o.teacher.empty()) {
-      throw runtime::ConfigError(config_path + " [teacher] checkpoint: missing: the teacher's model checkpoint");
-    }
-    o.teacher = fs::absolute(o.teacher).lexically_normal().string();
-    const models::Qwen2Config t = model_config(o.teacher, "[teacher] checkpoint", config_path);
-    if (t.vocab_size != student.vocab_size) {
-      throw runtime::ConfigError(config_path + " [teacher] checkpoint: the teacher's vocabulary has " +
-                                 std::to_string(t.vocab_size) + " ids, the student's " + std::to_string(student.vocab_size) +
-                                 ": student and teacher must share a tokenizer");
-    }
-  }
-  toml::table teacher_table = teacher.resolved(), distill_table = distill.resolved();
-  if (o.mode != "none") teacher_table.insert_or_assign("checkpoint", o.teacher);
-  distill_table.insert_or_assign("mode", o.mode);
-  distill_table.insert_or_assign("kl", o.kl);
-  distill_table.insert_or_assign("steps", o.steps);
-  distill_table.insert_or_assign("seed", static_cast<std::int64_t>(o.seed));
-  resolved["grpo"].as_table()->insert_or_assign("steps", o.base.steps);
-  resolved["grpo"].as_table()->insert_or_assign("seed", static_cast<std::int64_t>(o.base.seed));
-  resolved.insert_or_assign("teacher", teacher_table);
-  resolved.insert_or_assign("distill", distill_table);
-  const toml::table* placement = root["placement"].as_table();
-  const runtime::PlacementSpec spec = runtime::PlacementSpec::from_toml(placement, config_path + " [placement]",
-                                                                        actors::role_names(), actors::distill_roles(o.mode));
-  if (placement != nullptr) resolved.insert("placement", *placement);
-  std::ostringstream text;
-  text << "# newsrl train distill: the resolved config of this run\n" << resolved << "\n";
-  int argc = 0;
-  char** argv = nullptr;
-  runtime::Cluster cluster(argc, argv, spec);
-  return actors::train_distill(cluster, o, f.run, f.resume, text.str(), version, std::cerr);
+  if (teacher_resolved != nullptr) *teacher_resolved = teacher.resolved();
+  if (distill_resolved != nullptr) *distill_resolved = distill.resolved();
 }
-
-}  // namespace
 
 Runner add_distill_command(CLI::App& train, const char* version) {
   auto f = std::make_shared<Flags>();

@@ -32,7 +32,8 @@ nlohmann::json ExperimentOptions::to_json() const {
           {"student", student},
           {"teacher_preset", teacher_preset},
           {"student_preset", student_preset},
-          {"init_seed", init_seed}};
+          {"init_seed", init_seed},
+          {"student_init", student_init}};
 }
 
 ExperimentOptions ExperimentOptions::from_json(const nlohmann::json& j, const std::string& where) {
@@ -50,6 +51,7 @@ ExperimentOptions ExperimentOptions::from_json(const nlohmann::json& j, const st
     o.teacher_preset = j.at("teacher_preset").get<std::string>();
     o.student_preset = j.at("student_preset").get<std::string>();
     o.init_seed = j.at("init_seed").get<std::uint64_t>();
+    o.student_init = j.value("student_init", "");  // absent in folders of older versions
   } catch (const nlohmann::json::exception& e) {
     throw runtime::ConfigError(where + ": not an experiment's options (" + std::string(e.what()) + ")");
   }
@@ -162,6 +164,16 @@ int Experiment::evaluate(const std::string& name, const std::string& checkpoint,
         return 0;
       },
       true);
+}
+
+int Experiment::report(const std::vector<ExperimentRow>& rows, const std::vector<std::string>& notes) {
+  return part(
+      "report",
+      [&] {
+        write_report(rows, notes);
+        return 0;
+      },
+      false);
 }
 
 int Experiment::child(const std::string& name, const std::vector<std::string>& args) {

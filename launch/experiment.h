@@ -26,16 +26,19 @@ namespace newsrl::launch {
 
 // What the command line chose; saved in experiment.json, which --resume reads.
 struct ExperimentOptions {
-  std::string kind;                       // best-of-n, scaling, ablation, throughput
+  std::string kind;                       // best-of-n, scaling, ablation, throughput, distill
   std::string budget = "small";           // small | full
   std::vector<int> n = {1, 2, 4, 8, 16};  // best-of-n
   std::string ckpt;                       // best-of-n: the policy ("" = the base run's GRPO)
   std::vector<std::string> sizes = {"nano", "micro", "mini", "small"};  // scaling
   int eval_n = 0;  // scaling: N of the evaluation (0 = [generate] n)
   std::vector<std::string> without = {"ret", "cov", "spec", "div", "struct"};  // ablation
-  std::string teacher, student;                                   // throughput: checkpoints ("" = a fresh init)
-  std::string teacher_preset = "small", student_preset = "nano";  // throughput: the fresh inits' presets
-  std::uint64_t init_seed = 1;                                    // throughput: the fresh inits' seed
+  std::string teacher,
+      student;  // throughput: checkpoints ("" = a fresh init); distill: the teacher ("" = trained here)
+  std::string teacher_preset = "small",
+              student_preset = "nano";  // throughput: the fresh inits' presets; distill: SFT's
+  std::string student_init;             // distill: the student's warm start ("" = SFT here)
+  std::uint64_t init_seed = 1;          // throughput: the fresh inits' seed
 
   nlohmann::json to_json() const;
   static ExperimentOptions from_json(const nlohmann::json& j, const std::string& where);
@@ -57,6 +60,8 @@ class Experiment {
   const std::string& where() const { return where_; }
   const ExperimentOptions& options() const { return options_; }
   int rank() const { return rank_; }
+  const std::string& version() const { return version_; }
+  const runtime::PlacementSpec& placement() const { return placement_; }
 
   // Runs `body` as the part `name` unless stages.json marks it done; on every
   // rank when `actors`, else on rank 0 alone. Returns the part's status, the
@@ -79,6 +84,9 @@ class Experiment {
   // results.json, timings.json, report.md and plots/*.png from the rows'
   // summaries (rank 0). `notes` are lines the report adds under its table.
   void write_report(const std::vector<ExperimentRow>& rows, const std::vector<std::string>& notes);
+
+  // The last part of every experiment: write_report as the part "report".
+  int report(const std::vector<ExperimentRow>& rows, const std::vector<std::string>& notes);
 
   // The folder a pipeline part's cleaned world is in (its world when [clean] is off).
   std::filesystem::path clean_world(const std::filesystem::path& run, const toml::table& config) const;

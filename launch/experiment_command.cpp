@@ -1,4 +1,4 @@
-// The command line of `newsrl experiment …` and the four experiments' plans:
+// The command line of `newsrl experiment …` and the five experiments' plans:
 // which pipeline parts make the shared prefix, which parts train, which
 // evaluate, and what the rows of the table are.
 #include "launch/experiment_command.h"
@@ -11,12 +11,18 @@
 #include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 
+#include "actors/distill_training.h"
 #include "actors/roles.h"
+#include "launch/distill_command.h"
 #include "launch/experiment.h"
+#include "launch/grpo_command.h"
+#include "launch/mpi_start.h"
 #include "launch/run_command.h"
 #include "launch/run_config.h"
 #include "models/qwen2_config.h"
+#include "runtime/cluster.h"
 #include "runtime/errors.h"
 #include "runtime/failure.h"
 #include "runtime/placement.h"
@@ -48,7 +54,8 @@ toml::table with(toml::table root, const std::string& table, const std::string& 
   return root;
 }
 
-// --budget small caps the steps and the evaluated users (docs/experiments.md);
+// --budget small caps the steps and the evaluated users (docs/experiments.md;
+// experiment distill also caps the supervised teacher's users at 200);
 // `full` keeps the config as written. --set comes after, so it wins.
 void apply_budget(toml::table& root, const std::string& budget) {
   if (budget == "full") return;
@@ -61,6 +68,7 @@ void apply_budget(toml::table& root, const std::string& budget) {
   };
   cap("sft", "steps", 300, false);
   cap("grpo", "steps", 30, false);
+  if (root["distill"]["steps"].node() != nullptr) cap("distill", "steps", 30, false);  // else [grpo]'s
   cap("generate", "max_users", 200, true);
 }
 
@@ -98,19 +106,6 @@ void check_unique(const std::string& flag, const std::vector<T>& values) {
   if (seen.size() != values.size()) throw runtime::ConfigError(flag + ": a value is given twice");
 }
 
-// Every config a part will run, for the checks before anything starts.
-std::vector<toml::table> part_configs(const ExperimentOptions& o, const toml::table& root) {
-  std::vector<toml::table> configs = {root};
-  if (o.kind == "scaling") {
-    const toml::table shared = fit_tokenizer(root, o.sizes);
-    for (const std::string& size : o.sizes)
-      configs.push_back(with(with(shared, "run", "preset", size), "sft", "preset", size));
-  } else if (o.kind == "ablation") {
-    for (const std::string& r : o.without) configs.push_back(without_reward(root, r));
-  }
-  return configs;
-}
-
 // Checks the options of `o.kind` (one line, exit 2).
 void check_options(const ExperimentOptions& o) {
   if (o.kind == "best-of-n") {
@@ -129,9 +124,21 @@ void check_options(const ExperimentOptions& o) {
         throw runtime::ConfigError("--without: unknown reward \"" + r + "\" (ret, cov, spec, div, struct)");
       }
     }
-  } else if (o.kind == "throughput") {
+  } else if (o.kind == "throughput" || o.kind == "distill") {
     if (o.teacher.empty()) check_preset("--teacher-preset", o.teacher_preset);
-    if (o.student.empty()) check_preset("--student-preset", o.student_preset);
+    if (o.student.empty() && o.student_init.empty()) check_preset("--student-preset", o.student_preset);
+  }
+}
+
+// A model of `vocab` ids beside a given checkpoint must hold the config's
+// tokenizer, the one that checkpoint was trained with (one line, exit 2).
+void check_holds_tokenizer(const std::string& what, std::int64_t vocab, const toml::table& root,
+                           const std::string& advice) {
+  const std::int64_t tokens = root["tokenizer"]["vocab_size"].value_or<std::int64_t>(1024);
+  if (tokens > vocab) {
+    throw runtime::ConfigError(what + ": its vocabulary (" + std::to_string(vocab) +
+                               ") is smaller than [tokenizer] vocab_size (" + std::to_string(tokens) +
+                               "), the tokenizer of the checkpoint given; " + advice);
   }
 }
 
@@ -141,16 +148,108 @@ void check_fresh_init(const ExperimentOptions& o, const toml::table& root) {
   if (o.kind != "throughput" || o.teacher.empty() == o.student.empty()) return;
   const bool fresh_student = o.student.empty();
   const std::string& preset = fresh_student ? o.student_preset : o.teacher_preset;
-  const std::int64_t vocab = root["tokenizer"]["vocab_size"].value_or<std::int64_t>(1024);
-  if (vocab > preset_vocab(preset)) {
-    throw runtime::ConfigError(std::string(fresh_student ? "--student-preset " : "--teacher-preset ") + preset +
-                               ": its vocabulary (" + std::to_string(preset_vocab(preset)) +
-                               ") is smaller than [tokenizer] vocab_size (" + std::to_string(vocab) +
-                               "), the tokenizer of the checkpoint given; choose a larger preset");
-  }
+  check_holds_tokenizer(std::string(fresh_student ? "--student-preset " : "--teacher-preset ") + preset,
+                        preset_vocab(preset), root, "choose a larger preset");
 }
 
-// ---- the four plans -------------------------------------------------------
+// distill: the configs of the shared prefix, the teacher's and the
+// student's warm start. Both models get one vocabulary (train distill
+// refuses two): a given checkpoint's (--teacher, --student-init; the
+// config's tokenizer, which it was trained with, is kept and must fit it),
+// else the tokenizer's, fitted to both presets ([sft] vocab_size).
+struct DistillConfigs {
+  toml::table shared, teacher, student;
+  std::int64_t vocab = 0;
+};
+
+DistillConfigs distill_configs(const ExperimentOptions& o, const toml::table& root, const std::string& where) {
+  DistillConfigs c;
+  c.shared = root;
+  c.shared.erase("distill");  // the students' table: no pipeline part reads it
+  std::string given;
+  for (const auto& [path, flag] : {std::pair{o.teacher, "--teacher"}, std::pair{o.student_init, "--student-init"}}) {
+    if (path.empty()) continue;
+    const std::int64_t v = checkpoint_model_config(path, flag, where).vocab_size;
+    if (c.vocab != 0 && v != c.vocab) {
+      throw runtime::ConfigError("--teacher has a vocabulary of " + std::to_string(c.vocab) + " ids, --student-init " +
+                                 std::to_string(v) + ": student and teacher must share a tokenizer");
+    }
+    c.vocab = v;
+    given = flag;
+  }
+  if (c.vocab == 0) {
+    c.shared = fit_tokenizer(c.shared, {o.teacher_preset, o.student_preset});
+    c.vocab = c.shared["tokenizer"]["vocab_size"].value_or<std::int64_t>(1024);
+  } else {
+    check_holds_tokenizer(given, c.vocab, c.shared, "give the config that checkpoint was trained with");
+  }
+  auto model = [&](const std::string& preset) {
+    return with(with(with(c.shared, "run", "preset", preset), "sft", "preset", preset), "sft", "vocab_size", c.vocab);
+  };
+  c.teacher = model(o.teacher_preset);
+  c.student = model(o.student_preset);
+  return c;
+}
+
+// distill: the students' training options. [distill] of the config (its
+// `mode` is each row's own), whose steps, prompts_per_step, max_new_tokens
+// and checkpoint_every default to [grpo]'s, so that the distilled students
+// get the budget of the student trained without a teacher; `resolved`
+// receives [prompt], [grpo], [rewards] and [distill] with every value in effect.
+actors::DistillTrainingOptions distill_options(const toml::table& root, const std::string& where,
+                                               toml::table* resolved = nullptr) {
+  actors::DistillTrainingOptions d;
+  toml::table config = root;
+  config.erase("distill");
+  toml::table tables;
+  d.base = read_grpo_config(config, where, &tables, false);
+  toml::table table;
+  if (const toml::node* n = root["distill"].node()) {
+    if (n->as_table() == nullptr) throw runtime::ConfigError(where + " [distill]: should be a table");
+    table = *n->as_table();
+  }
+  if (table.contains("mode")) {
+    throw runtime::ConfigError(where + " [distill] mode: set by the experiment (one row per mode); remove it");
+  }
+  auto fill = [&](const char* key, std::int64_t value) {
+    if (!table.contains(key)) table.insert(key, value);
+  };
+  fill("steps", d.base.steps);
+  fill("prompts_per_step", d.base.prompts_per_step);
+  fill("max_new_tokens", d.base.max_new_tokens);
+  fill("checkpoint_every", d.base.checkpoint_every);
+  config.insert_or_assign("distill", table);
+  toml::table distill_table;
+  read_distill_config(config, where, d, nullptr, &distill_table);
+  if (const std::string problem = actors::check_distill_options(d); !problem.empty()) {
+    throw runtime::ConfigError(where + " " + problem);
+  }
+  if (resolved != nullptr) {
+    *resolved = tables;
+    resolved->insert_or_assign("distill", distill_table);
+  }
+  return d;
+}
+
+// Every config a part will run, for the checks before anything starts.
+std::vector<toml::table> part_configs(const ExperimentOptions& o, const toml::table& root, const std::string& where) {
+  if (o.kind == "distill") {
+    const DistillConfigs c = distill_configs(o, root, where);
+    distill_options(root, where);
+    return {c.shared, c.teacher, c.student};
+  }
+  std::vector<toml::table> configs = {root};
+  if (o.kind == "scaling") {
+    const toml::table shared = fit_tokenizer(root, o.sizes);
+    for (const std::string& size : o.sizes)
+      configs.push_back(with(with(shared, "run", "preset", size), "sft", "preset", size));
+  } else if (o.kind == "ablation") {
+    for (const std::string& r : o.without) configs.push_back(without_reward(root, r));
+  }
+  return configs;
+}
+
+// ---- the five plans -------------------------------------------------------
 
 // A pipeline part: `config` to stage `until`, the `reuse` stages read from `from`.
 PipelineJob job_of(const toml::table& config, const std::string& where, const std::string& until,
@@ -192,13 +291,7 @@ int best_of_n(Experiment& e) {
                            ". Each N keeps the list with the highest composite reward of N sampled lists "
                            "(temperature " +
                            std::string(temperature_text) + ").";
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows, {note});
-        return 0;
-      },
-      false);
+  return e.report(rows, {note});
 }
 
 int scaling(Experiment& e) {
@@ -224,16 +317,9 @@ int scaling(Experiment& e) {
         {part, {{"name", size}, {"preset", size}, {"parameters", params}, {"x", static_cast<double>(params) / 1e6}}});
   }
   const std::int64_t vocab = shared["tokenizer"]["vocab_size"].value_or<std::int64_t>(0);
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows,
-                       {"Every size: the same world, tokenizer (" + std::to_string(vocab) +
-                        " tokens, no more than the smallest preset's vocabulary), index, cleaning and SFT data "
-                        "(shared/), then SFT and GRPO with the config's [sft] and [grpo] (run.preset = the size)."});
-        return 0;
-      },
-      false);
+  return e.report(rows, {"Every size: the same world, tokenizer (" + std::to_string(vocab) +
+                         " tokens, no more than the smallest preset's vocabulary), index, cleaning and SFT data "
+                         "(shared/), then SFT and GRPO with the config's [sft] and [grpo] (run.preset = the size)."});
 }
 
 int ablation(Experiment& e) {
@@ -256,15 +342,8 @@ int ablation(Experiment& e) {
     }
     rows.push_back({part, {{"name", name}, {"removed", removed}}});
   }
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows,
-                       {"Every row: GRPO from the same warm start (base/sft) with the config's [grpo]; `no-X` sets "
-                        "[rewards.X] weight = 0 for training. All rows are evaluated with the full reward config."});
-        return 0;
-      },
-      false);
+  return e.report(rows, {"Every row: GRPO from the same warm start (base/sft) with the config's [grpo]; `no-X` sets "
+                         "[rewards.X] weight = 0 for training. All rows are evaluated with the full reward config."});
 }
 
 int throughput(Experiment& e) {
@@ -309,13 +388,115 @@ int throughput(Experiment& e) {
   notes.push_back(
       "Both through `newsrl eval policy`'s path (rollout-workers, greedy, N = 1, then scoring and "
       "retrieval), one after the other on the same ranks of this machine.");
-  return e.part(
-      "report",
-      [&] {
-        e.write_report(rows, notes);
-        return 0;
-      },
-      false);
+  return e.report(rows, notes);
+}
+
+// The last checkpoint of a training run folder (checkpoints/latest names it).
+std::string latest_checkpoint(const fs::path& run) {
+  std::ifstream in(run / "checkpoints" / "latest");
+  std::string name;
+  if (!(in >> name)) throw std::runtime_error((run / "checkpoints").string() + ": no latest checkpoint");
+  return (run / "checkpoints" / name).string();
+}
+
+int distill(Experiment& e) {
+  const ExperimentOptions& o = e.options();
+  const DistillConfigs configs = distill_configs(o, e.config(), e.where());
+  const fs::path shared = e.dir() / "shared";
+  if (int s = e.pipeline("shared", job_of(configs.shared, e.where(), "sft-data")); s != 0) return s;
+  std::string teacher = o.teacher;
+  if (teacher.empty()) {
+    if (int s = e.pipeline("teacher", job_of(configs.teacher, e.where(), "grpo", shared, kPrefixToData)); s != 0) {
+      return s;
+    }
+    teacher = (e.dir() / "teacher" / "grpo" / "policy.h5").string();
+  }
+  if (o.student_init.empty()) {
+    if (int s = e.pipeline("student", job_of(configs.student, e.where(), "sft", shared, kPrefixToData)); s != 0) {
+      return s;
+    }
+  }
+  // Read when a part needs it: the student's warm start exists once its part is done.
+  auto warm_start = [&] {
+    return o.student_init.empty() ? latest_checkpoint(e.dir() / "student" / "sft") : o.student_init;
+  };
+  std::vector<ExperimentRow> rows;
+  auto evaluate = [&](const std::string& name, const std::function<std::string()>& checkpoint, bool student) {
+    const std::string part = "eval-" + name;
+    const int s = e.evaluate(part, checkpoint(), shared, configs.shared, [](actors::GenerateConfig&) {});
+    rows.push_back({part, {{"name", name}, {"student", student}}});
+    return s;
+  };
+  if (int s = evaluate(
+          "teacher", [&] { return teacher; }, false);
+      s != 0)
+    return s;
+  if (int s = evaluate("student-sft", warm_start, false); s != 0) return s;
+
+  toml::table tables;
+  const actors::DistillTrainingOptions recipe = distill_options(e.config(), e.where(), &tables);
+  // Under --budget small the supervised teacher writes lists for at most 200 users, as many as are evaluated.
+  const std::int64_t supervised_users = o.budget == "small" ? 200 : 0;
+  for (const std::string mode : {"on-policy", "supervised", "none"}) {
+    const int s = e.part(
+        mode,
+        [&] {
+          actors::DistillTrainingOptions d = recipe;
+          d.mode = mode;
+          d.teacher = teacher;
+          d.base.init = warm_start();
+          d.base.world = e.clean_world(shared, configs.shared).string();
+          d.base.index = (shared / "index").string();
+          d.base.tokenizer = (shared / "tokenizer.json").string();
+          if (mode == "supervised" && supervised_users > 0 &&
+              (d.base.max_users == 0 || d.base.max_users > supervised_users)) {
+            d.base.max_users = supervised_users;
+          }
+          toml::table resolved = tables;
+          resolved.insert_or_assign("model", toml::table{{"init", d.base.init}});
+          resolved.insert_or_assign("data", toml::table{{"world", d.base.world},
+                                                        {"index", d.base.index},
+                                                        {"tokenizer", d.base.tokenizer},
+                                                        {"max_users", d.base.max_users}});
+          if (mode != "none") resolved.insert_or_assign("teacher", toml::table{{"checkpoint", teacher}});
+          resolved["distill"].as_table()->insert_or_assign("mode", mode);
+          std::ostringstream text;
+          text << "# newsrl experiment distill: the resolved config of the " << mode << " student\n"
+               << resolved << "\n";
+          const fs::path run = e.dir() / mode;
+          const bool resume =
+              mode == "supervised" ? fs::exists(run / "config.toml") : fs::exists(run / "checkpoints" / "latest");
+          runtime::Cluster cluster(MPI_COMM_WORLD, e.placement());
+          return actors::train_distill(cluster, d, run.string(), resume, text.str(), e.version(), std::cerr);
+        },
+        true);
+    if (s != 0) return s;
+    if (int s2 = evaluate(
+            mode, [&] { return (e.dir() / mode / "student.h5").string(); }, true);
+        s2 != 0)
+      return s2;
+  }
+
+  const auto count = [](std::int64_t v) { return std::to_string(v); };
+  std::vector<std::string> notes = {
+      "Teacher: " +
+          (o.teacher.empty() ? "SFT + GRPO of the `" + o.teacher_preset + "` preset (teacher/)"
+                             : "`" + o.teacher + "`") +
+          "; student warm start (`student-sft`): " +
+          (o.student_init.empty() ? "SFT of the `" + o.student_preset + "` preset (student/)"
+                                  : "`" + o.student_init + "`") +
+          ". Both models have a vocabulary of " + count(configs.vocab) + " ids and share the tokenizer of shared/.",
+      "Budget of each student from the warm start: `on-policy` " + count(recipe.steps) + " steps of " +
+          count(recipe.prompts_per_step) + " users x " + count(recipe.samples_per_prompt) + " lists, reverse KL (`" +
+          recipe.kl + "`) against the teacher; `supervised` the teacher's best-of-" + count(recipe.best_of) +
+          " list for " +
+          (supervised_users > 0 ? "at most " + count(supervised_users) + " training users" : "every training user") +
+          ", then " + count(recipe.steps) + " SFT steps of " + count(recipe.batch) + " examples; `none` " +
+          count(recipe.base.steps) + " GRPO steps of " + count(recipe.base.prompts_per_step) + " users x " +
+          count(recipe.base.group) + " lists ([grpo]), no teacher.",
+      "Every row is evaluated with the same [generate] settings. \"Teacher's gain kept\" = (student − student-sft) / "
+      "(teacher − student-sft) on Recall@10; n/a when the teacher is no better than the warm start."};
+  return e.report(rows, notes);
 }
 
 int run_experiment(const ExperimentFlags& f, const char* version) {
@@ -356,23 +537,18 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
     apply_budget(root, options.budget);
     for (const std::string& s : f.sets) apply_override(root, s);
   }
-  for (std::string* path : {&options.ckpt, &options.teacher, &options.student}) {
+  if (options.kind == "distill" && options.teacher_preset.empty()) {
+    options.teacher_preset = root["run"]["preset"].value_or(std::string("micro"));
+  }
+  for (std::string* path : {&options.ckpt, &options.teacher, &options.student, &options.student_init}) {
     if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
   }
   check_options(options);
   check_fresh_init(options, root);
-  for (const toml::table& config : part_configs(options, root)) check_run_config(config, where);
+  for (const toml::table& config : part_configs(options, root, where)) check_run_config(config, where);
 
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized) {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  }
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const MpiRank mpi = start_mpi();
+  const int rank = mpi.rank, size = mpi.size;
   const std::vector<std::string> roles = actors::role_names();
   const runtime::PlacementSpec spec =
       runtime::PlacementSpec::from_toml(root["placement"].as_table(), where + " [placement]", roles, roles);
@@ -394,12 +570,37 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
   if (options.kind == "scaling") status = scaling(e);
   if (options.kind == "ablation") status = ablation(e);
   if (options.kind == "throughput") status = throughput(e);
+  if (options.kind == "distill") status = distill(e);
   if (rank == 0 && status == 0)
     std::cerr << "experiment " << options.kind << ": " << (out / "report.md").string() << "\n";
   runtime::set_job_running(false);
   runtime::uninstall_failure_handlers();
   MPI_Finalize();
   return rank == 0 ? status : 0;
+}
+
+// --teacher, --teacher-preset and --student-preset (with --student where
+// the experiment evaluates a given student): one definition and meaning for
+// every experiment that has a teacher and a student. `made` says what the
+// experiment does without a checkpoint ("a fresh init of"), `preset_of` what
+// the presets are of.
+void add_model_flags(CLI::App& c, ExperimentFlags& f, const std::string& made, const std::string& preset_of,
+                     bool student) {
+  ExperimentOptions& o = f.options;
+  f.choices.push_back(
+      c.add_option("--teacher", o.teacher, "Teacher checkpoint (default: " + made + " --teacher-preset)")
+          ->check(CLI::ExistingFile));
+  if (student) {
+    f.choices.push_back(
+        c.add_option("--student", o.student, "Student checkpoint (default: " + made + " --student-preset)")
+            ->check(CLI::ExistingFile));
+  }
+  f.choices.push_back(c.add_option("--teacher-preset", o.teacher_preset,
+                                   "Preset of the teacher's " + preset_of +
+                                       (o.teacher_preset.empty() ? " (default: [run] preset of the config)" : ""))
+                          ->capture_default_str());
+  f.choices.push_back(c.add_option("--student-preset", o.student_preset, "Preset of the student's " + preset_of)
+                          ->capture_default_str());
 }
 
 }  // namespace
@@ -420,6 +621,9 @@ Runner add_experiment_commands(CLI::App& app, const char* version) {
       {"scaling", "The same SFT + GRPO recipe at each model size, evaluated at one N (Fig. 2)"},
       {"ablation", "GRPO from one warm start with the full reward and with each reward removed (Table 5)"},
       {"throughput", "Users per second of a teacher and a student, N = 1, through eval policy's path (Table 6)"},
+      {"distill",
+       "A teacher (SFT + GRPO), the student's warm start, and the student trained on-policy, supervised and without "
+       "a teacher, side by side (Table 3)"},
   };
   std::vector<std::pair<CLI::App*, std::shared_ptr<ExperimentFlags>>> commands;
   for (const Kind& k : kinds) {
@@ -455,20 +659,16 @@ Runner add_experiment_commands(CLI::App& app, const char* version) {
       f->choices.push_back(c->add_option("--without", o.without, "The rewards removed one at a time, comma-separated")
                                ->delimiter(',')
                                ->capture_default_str());
-    } else {
-      f->choices.push_back(c->add_option("--teacher", o.teacher,
-                                         "Teacher checkpoint (default: a fresh init of "
-                                         "--teacher-preset)")
-                               ->check(CLI::ExistingFile));
-      f->choices.push_back(c->add_option("--student", o.student,
-                                         "Student checkpoint (default: a fresh init of "
-                                         "--student-preset)")
-                               ->check(CLI::ExistingFile));
-      f->choices.push_back(c->add_option("--teacher-preset", o.teacher_preset, "Preset of the teacher's fresh init")
-                               ->capture_default_str());
-      f->choices.push_back(c->add_option("--student-preset", o.student_preset, "Preset of the student's fresh init")
-                               ->capture_default_str());
+    } else if (name == "throughput") {
+      add_model_flags(*c, *f, "a fresh init of", "fresh init", true);
       f->choices.push_back(c->add_option("--init-seed", o.init_seed, "Seed of the fresh inits")->capture_default_str());
+    } else {
+      o.teacher_preset = "";  // the config's [run] preset (resolved before experiment.json is written)
+      add_model_flags(*c, *f, "SFT + GRPO here of", "SFT", false);
+      f->choices.push_back(c->add_option("--student-init", o.student_init,
+                                         "The student's warm start, a checkpoint of a run of the same config "
+                                         "(default: SFT here of --student-preset)")
+                               ->check(CLI::ExistingFile));
     }
     commands.emplace_back(c, f);
   }

@@ -82,6 +82,20 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
     t["tokens_per_second"] = secs > 0 ? number(s, "generated_tokens") / secs : NAN;
     timing_rows.push_back(t);
   }
+  // distill: the share of the teacher's gain over the student's warm start
+  // that each student keeps, on Recall@10 (null when there is no gain).
+  if (options_.kind == "distill") {
+    double teacher = NAN, warm = NAN;
+    for (const Json& r : results_rows) {
+      if (r.value("name", "") == "teacher") teacher = number(r["metrics"], "recall@10");
+      if (r.value("name", "") == "student-sft") warm = number(r["metrics"], "recall@10");
+    }
+    for (Json& r : results_rows) {
+      if (!r.value("student", false)) continue;
+      const double kept = (number(r["metrics"], "recall@10") - warm) / (teacher - warm);
+      r["gain_kept"] = teacher > warm && std::isfinite(kept) ? Json(kept) : Json(nullptr);
+    }
+  }
   Json results;
   results["experiment"] = options_.kind;
   results["budget"] = options_.budget;
@@ -131,7 +145,7 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
     write_line_chart((dir_ / "plots" / "scaling.png").string(), "Quality vs model size", "parameters (millions)",
                      "metric", {metric_series("recall@10", "Recall@10"), metric_series("ndcg@10", "NDCG@10")});
     plots.push_back("plots/scaling.png");
-  } else if (kind == "ablation") {
+  } else if (kind == "ablation" || kind == "distill") {
     std::vector<std::string> categories;
     for (const auto& m : kMetrics) categories.push_back(m.second);
     std::vector<BarSeries> bars;
@@ -140,9 +154,9 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
       for (const auto& m : kMetrics) b.values.push_back(number(r["metrics"], m.first));
       bars.push_back(b);
     }
-    write_bar_chart((dir_ / "plots" / "ablation.png").string(), "GRPO with each reward removed", "metric", categories,
-                    bars);
-    plots.push_back("plots/ablation.png");
+    const std::string title = kind == "ablation" ? "GRPO with each reward removed" : "Teacher, warm start and students";
+    write_bar_chart((dir_ / "plots" / (kind + ".png")).string(), title, "metric", categories, bars);
+    plots.push_back("plots/" + kind + ".png");
   } else if (kind == "throughput") {
     std::vector<BarSeries> bars;
     for (std::size_t i = 0; i < results_rows.size(); ++i) {
@@ -160,14 +174,22 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
   md << "Budget: `" << options_.budget << "`; config: `config.toml` (every --set and the budget applied).\n\n";
   md << "| " << (kind == "best-of-n" ? "N" : "row");
   for (const auto& m : kMetrics) md << " | " << m.second;
-  md << " | lists parsed | tokens/user | s/user | users/s |\n|---";
-  for (std::size_t i = 0; i < kMetrics.size() + 4; ++i) md << "|---:";
+  const bool gain = kind == "distill";
+  md << (gain ? " | teacher's gain kept" : "") << " | lists parsed | tokens/user | s/user | users/s |\n|---";
+  for (std::size_t i = 0; i < kMetrics.size() + 4 + (gain ? 1 : 0); ++i) md << "|---:";
   md << "|\n";
   for (std::size_t i = 0; i < results_rows.size(); ++i) {
     const Json& r = results_rows[i];
     const Json& t = timing_rows[i];
     md << "| " << r.value("name", "");
     for (const auto& m : kMetrics) md << " | " << fixed(number(r["metrics"], m.first), 4);
+    if (gain) {
+      const bool student = r.value("student", false);
+      md << " | "
+         << (!student                     ? ""
+             : r["gain_kept"].is_number() ? fixed(100.0 * number(r, "gain_kept"), 1) + "%"
+                                          : "n/a");
+    }
     const double lists = number(r, "lists");
     md << " | " << (lists > 0 ? fixed(100.0 * (lists - number(r, "parse_failures")) / lists, 1) + "%" : "–");
     md << " | " << fixed(number(r, "tokens_per_user"), 1) << " | " << fixed(number(t, "seconds_per_user"), 4) << " | "

@@ -17,10 +17,12 @@
 #include "launch/config.h"
 #include "launch/generate_keys.h"
 #include "launch/grpo_command.h"
+#include "launch/mpi_start.h"
 #include "launch/run_report.h"
 #include "launch/run_config.h"
 #include "launch/stage_log.h"
 #include "launch/stage_process.h"
+#include "models/qwen2_config.h"
 #include "news/schema.h"
 #include "news/tfidf.h"
 #include "runtime/cluster.h"
@@ -87,6 +89,7 @@ struct Pipeline {
   bool clean = true;
   toml::table sft_train;
   std::string sft_preset;
+  std::int64_t sft_vocab = 0;  // [sft] vocab_size: the preset's vocabulary replaced (0: the preset's own)
   std::vector<std::string> baselines = {"recent-searches", "popular"};
   actors::GrpoTrainingOptions grpo;  // [grpo], [prompt], [rewards.*]; the paths are the run's
   std::string grpo_toml;              // its resolved tables, for grpo/config.toml
@@ -126,15 +129,24 @@ Pipeline read_pipeline(const toml::table& root, const std::string& where) {
   Section sft(root, "sft", where);
   p.sft_preset = p.preset;
   sft.get("preset", p.sft_preset);
+  sft.get("vocab_size", p.sft_vocab);
+  const std::int64_t tokens = root["tokenizer"]["vocab_size"].value_or<std::int64_t>(1024);
+  if (p.sft_vocab < 0 || (p.sft_vocab > 0 && p.sft_vocab < tokens)) {
+    sft.bad("vocab_size", "must be 0 (the preset's) or at least [tokenizer] vocab_size (" + std::to_string(tokens) + ")");
+  }
+  const auto& presets = models::Qwen2Config::preset_names();
+  if (p.sft_vocab > 0 && std::find(presets.begin(), presets.end(), p.sft_preset) == presets.end()) {
+    sft.bad("preset", "unknown preset \"" + p.sft_preset + "\" (needed for vocab_size)");
+  }
   if (const toml::table* s = root["sft"].as_table()) {
     for (const auto& [key, node] : *s) {
       const std::string k(key.str());
       static const std::vector<std::string> train_keys = {"steps",  "batch",        "seq",     "lr",
                                                           "min_lr", "warmup",       "weight_decay", "clip",
                                                           "seed",   "checkpoint_every", "keep_last", "log_every"};
-      if (k == "preset") continue;
+      if (k == "preset" || k == "vocab_size") continue;
       if (std::find(train_keys.begin(), train_keys.end(), k) == train_keys.end()) {
-        std::string known = "preset";
+        std::string known = "preset, vocab_size";
         for (const std::string& t : train_keys) known += ", " + t;
         throw runtime::ConfigError(where + " [sft] " + k + ": unknown key (known: " + known + ")");
       }
@@ -339,6 +351,14 @@ class PipelineRun {
     fs::create_directories(out_ / "stages");
     const fs::path config = out_ / "stages" / "sft.toml";
     toml::table model{{"preset", p_.sft_preset}};
+    if (p_.sft_vocab > 0) {
+      // The preset's shapes with another vocabulary, as a model config file.
+      models::Qwen2Config shapes = models::Qwen2Config::preset(p_.sft_preset);
+      shapes.vocab_size = p_.sft_vocab;
+      const fs::path json = out_ / "stages" / "sft-model.json";
+      std::ofstream(json) << shapes.to_json().dump(1) << "\n";
+      model = toml::table{{"config", json.string()}};
+    }
     toml::table train = p_.sft_train;
     train.insert_or_assign("data", sft_data().string());
     toml::table t{{"model", model}, {"train", train}};
@@ -466,16 +486,8 @@ int run_pipeline(const RunFlags& flags, const char* version) {
   const toml::table root = load_run_config(config_path, flags.sets);
   Pipeline p = read_pipeline(root, where);
 
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized) {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  }
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const MpiRank mpi = start_mpi();
+  const int rank = mpi.rank, size = mpi.size;
   const runtime::Placement placement = runtime::Placement::resolve(p.placement, size);
   runtime::install_failure_handlers(rank, placement);
   runtime::set_job_running(true);
