@@ -100,7 +100,17 @@ std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout
     log.reward_seconds = seconds_since(t1);
     const std::vector<float>& rewards = scores.rewards;
     if (rewards.size() != samples.size()) throw std::logic_error("the reward function returned the wrong count");
-    const std::vector<float> adv = models::group_advantages(rewards, o.group);
+    std::vector<float> adv;
+    if (o.per_reward) {
+      if (scores.parts.empty() || scores.parts.size() != scores.part_weights.size()) {
+        throw std::logic_error("per-reward advantages, but the reward function gave no weighted parts");
+      }
+      std::vector<std::vector<double>> parts;
+      for (const auto& part : scores.parts) parts.push_back(part.second);
+      adv = models::per_reward_advantages(parts, scores.part_weights, o.group);
+    } else {
+      adv = models::group_advantages(rewards, o.group);
+    }
     double sum = 0, sq = 0, neg_logprob = 0;
     for (std::size_t i = 0; i < samples.size(); ++i) {
       samples[i].advantage = adv[i];

@@ -29,6 +29,7 @@ namespace newsrl::actors {
 struct BatchScores {
   std::vector<float> rewards;
   std::vector<std::pair<std::string, std::vector<double>>> parts;
+  std::vector<double> part_weights;  // each part's weight in the composite (per-reward advantages use them)
   std::int64_t failures = 0;
   BatchScores(std::vector<float> r = {}) : rewards(std::move(r)) {}  // NOLINT: a plain reward list converts
 };
@@ -68,6 +69,9 @@ struct GrpoLoopOptions {
   int prompts_per_step = 4;  // prompts in one batch
   SamplingParams sampling;
   std::uint64_t seed = 0;  // the order of prompts, and (with the step) the sampling streams
+  // Advantages from the composite reward (false), or per reward, each scaled
+  // by its spread in the batch (models::per_reward_advantages).
+  bool per_reward = false;
   // A resumed run: the steps already taken and the prompts already handed out.
   std::int64_t resume_step = 0, resume_prompts = 0;
 };

@@ -73,6 +73,8 @@ std::string check_grpo_options(const GrpoTrainingOptions& o) {
            need(o.clip_high >= 0, "clip_high", "must be at least 0"),
            need(o.beta >= 0 && std::isfinite(o.beta), "beta", "must be at least 0"),
            need(o.epochs >= 1, "epochs", "must be at least 1"),
+           need(o.advantage == "composite" || o.advantage == "per-reward", "advantage",
+                "must be \"composite\" or \"per-reward\""),
            need(o.checkpoint_every >= 1, "checkpoint_every", "must be at least 1"),
            need(o.keep_last >= 1, "keep_last", "must be at least 1"),
            need(o.log_every >= 1, "log_every", "must be at least 1"),
@@ -107,6 +109,7 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
   lopt.group = o.group;
   lopt.prompts_per_step = o.prompts_per_step;
   lopt.seed = o.seed;
+  lopt.per_reward = o.advantage == "per-reward";
   lopt.sampling.max_new_tokens = o.max_new_tokens;
   lopt.sampling.temperature = static_cast<float>(o.temperature);
   lopt.sampling.top_k = o.top_k;

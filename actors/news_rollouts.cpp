@@ -21,6 +21,14 @@ double part_of(const RewardResult& r, const std::string& name) {
   return r.structure;
 }
 
+double part_weight(const news::RewardConfig& c, const std::string& name) {
+  if (name == "ret") return c.ret.weight;
+  if (name == "cov") return c.cov.weight;
+  if (name == "spec") return c.spec.weight;
+  if (name == "div") return c.div.weight;
+  return c.structure.weight;
+}
+
 }  // namespace
 
 NewsPrompts load_news_prompts(const std::string& world, std::int64_t max_users, const std::string& tokenizer_path,
@@ -71,7 +79,9 @@ std::vector<std::string> reported_parts(const news::RewardConfig& c) {
 RewardFn news_reward_fn(std::vector<runtime::ActorHandle<RewardWorker>>& workers, const news::PolicyUsers& users,
                         int group, const news::RewardConfig& config) {
   const std::vector<std::string> parts = reported_parts(config);
-  return [&workers, &users, group, parts](const std::vector<Sample>& samples) {
+  std::vector<double> weights;
+  for (const std::string& p : parts) weights.push_back(part_weight(config, p));
+  return [&workers, &users, group, parts, weights](const std::vector<Sample>& samples) {
     const std::size_t g = static_cast<std::size_t>(group);
     const auto shares = contiguous_shares(samples.size() / g, workers.size());
     std::vector<runtime::Future<std::vector<RewardResult>>> pending;
@@ -94,7 +104,10 @@ RewardFn news_reward_fn(std::vector<runtime::ActorHandle<RewardWorker>>& workers
         for (std::size_t p = 0; p < parts.size(); ++p) values[p].push_back(part_of(r, parts[p]));
       }
     }
-    for (std::size_t p = 0; p < parts.size(); ++p) scores.parts.emplace_back(parts[p], std::move(values[p]));
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      scores.parts.emplace_back(parts[p], std::move(values[p]));
+      scores.part_weights.push_back(weights[p]);
+    }
     return scores;
   };
 }

@@ -69,19 +69,24 @@ bool operator==(const Shape& a, const Shape& b) {
 namespace {
 
 // Freed CPU blocks wait here, by size, for the next tensor of that size, so
-// that a step which repeats its shapes allocates nothing once warm. The cache
-// holds at most twice the most bytes ever live at once (and 64 MiB however
-// little that is): when a freed block would overflow it, every cached block
-// is released first. Shapes that keep changing (generation, GRPO batches of
-// varying length) therefore cost a re-fill now and then, never unbounded
-// memory.
+// that a step which repeats its shapes allocates nothing once warm. What the
+// cache holds plus what is live stays within a quarter above the most bytes
+// ever live at once (or 64 MiB, however little that is): when a new block
+// would pass that, every cached block is released first. Shapes that keep
+// changing (generation, GRPO batches of varying length) therefore cost a
+// re-fill now and then, never more than 1.25 x the peak of live memory.
 class CpuCache {
  public:
   void* allocate(std::size_t bytes) {
+    std::unique_lock lock(mu_);
     void* p = take(bytes);
-    if (p == nullptr) p = std::aligned_alloc(64, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    std::lock_guard lock(mu_);
+    if (p == nullptr) {
+      if (live_ + cached_ + bytes > std::max(kFloor, peak_ + peak_ / 4)) flush();
+      lock.unlock();
+      p = std::aligned_alloc(64, bytes);
+      if (p == nullptr) throw std::bad_alloc();
+      lock.lock();
+    }
     live_ += bytes;
     peak_ = std::max(peak_, live_);
     return p;
@@ -89,12 +94,6 @@ class CpuCache {
   void release(void* p, std::size_t bytes) {
     std::lock_guard lock(mu_);
     live_ -= bytes;
-    const std::size_t limit = std::max(kFloor, 2 * peak_);
-    if (cached_ + bytes > limit) flush();
-    if (bytes > limit) {
-      std::free(p);
-      return;
-    }
     free_[bytes].push_back(p);
     cached_ += bytes;
   }
@@ -102,8 +101,8 @@ class CpuCache {
  private:
   static constexpr std::size_t kFloor = std::size_t{64} << 20;
 
+  // A cached block of exactly this size, or null (mu_ held).
   void* take(std::size_t bytes) {
-    std::lock_guard lock(mu_);
     auto it = free_.find(bytes);
     if (it == free_.end() || it->second.empty()) return nullptr;
     void* p = it->second.back();

@@ -101,6 +101,7 @@ actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std:
   grpo.get("clip_high", o.clip_high);
   grpo.get("beta", o.beta);
   grpo.get("epochs", o.epochs);
+  grpo.get("advantage", o.advantage);
   grpo.get("checkpoint_every", o.checkpoint_every);
   grpo.get("keep_last", o.keep_last);
   grpo.get("log_every", o.log_every);

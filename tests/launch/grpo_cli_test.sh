@@ -99,6 +99,17 @@ grep -qv '"grad_norm":0.0,' "$tmp/a/metrics.jsonl" || fail "no gradient in any s
 check "grpo -np 2 again" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/np2.toml" --run "$tmp/b"
 same_run "-np 2 twice" "$tmp/a" "$tmp/b"
 
+# Per-reward advantages: step 1 samples the same lists (same seed, same
+# init), so its rewards match run a's; the update differs, so the policy does.
+grpo_config | sed '/^\[grpo\]/a advantage = "per-reward"' >"$tmp/per_reward.toml"
+check "grpo per-reward" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/per_reward.toml" --run "$tmp/p"
+first_reward() { head -1 "$1/metrics.jsonl" | sed 's/.*"reward":\({[^}]*}[^}]*}\).*/\1/'; }
+[ "$(first_reward "$tmp/a")" = "$(first_reward "$tmp/p")" ] || fail "per-reward: step 1 sampled other lists" \
+  "$(first_reward "$tmp/a") vs $(first_reward "$tmp/p")"
+grep -q "advantage = 'per-reward'" "$tmp/p/config.toml" || fail "per-reward: config.toml does not record it"
+check "per-reward: another policy" 0 "$bin" ckpt diff "$tmp/a/policy.h5" "$tmp/p/policy.h5" --json
+has "per-reward: another policy" '"identical":false'
+
 check "grpo -np 4" 0 mpirun "${mpirun_flags[@]}" -np 4 "$bin" train grpo --config "$tmp/np4.toml" --run "$tmp/c"
 out=$(NEWSRL_KILL_AT_STEP=3 timeout 300 mpirun "${mpirun_flags[@]}" -x NEWSRL_KILL_AT_STEP -np 4 "$bin" train grpo \
   --config "$tmp/np4.toml" --run "$tmp/d" 2>&1)
@@ -113,6 +124,9 @@ grpo_config | sed '/^\[grpo\]/a stepz = 3' >"$tmp/typo.toml"
 check "unknown key" 2 "$bin" train grpo --config "$tmp/typo.toml" --run "$tmp/e"
 has "unknown key" "[grpo] stepz: unknown key"
 [ "$(wc -l <<<"$out")" -eq 1 ] || fail "unknown key: more than one line" "$out"
+grpo_config | sed '/^\[grpo\]/a advantage = "median"' >"$tmp/badadv.toml"
+check "bad advantage" 2 "$bin" train grpo --config "$tmp/badadv.toml" --run "$tmp/e2"
+has "bad advantage" '[grpo] advantage: must be "composite" or "per-reward"'
 grpo_config | sed "s|^init = .*|init = \"$tmp/none.h5\"|" >"$tmp/noinit.toml"
 check "missing init" 2 "$bin" train grpo --config "$tmp/noinit.toml" --run "$tmp/f"
 has "missing init" "[model] init: $tmp/none.h5: no such checkpoint file"

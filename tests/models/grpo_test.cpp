@@ -38,6 +38,27 @@ TEST(DrGrpo, AdvantagesAreRewardMinusGroupMeanWithoutStd) {
   EXPECT_THROW(group_advantages({1, 2, 3}, 2), std::invalid_argument);
 }
 
+TEST(DrGrpo, PerRewardAdvantagesScaleEachRewardByItsBatchSpread) {
+  // Two groups of two. Reward a is 0/1: centred {.5, -.5, 0, 0}, RMS over the
+  // batch sqrt(.5 / 4) = .353553, scaled {1.414214, -1.414214, 0, 0}.
+  // Reward b differs by hundredths: centred {.02, -.02, -.02, .02}, RMS .02,
+  // scaled {1, -1, -1, 1}. Weights 1 and 3: (1 a' + 3 b') / 4.
+  const std::vector<std::vector<double>> parts = {{1, 0, 1, 1}, {0.30, 0.26, 0.20, 0.24}};
+  const std::vector<float> adv = per_reward_advantages(parts, {1, 3}, 2);
+  const std::vector<float> want = {1.103553f, -1.103553f, -0.75f, 0.75f};
+  ASSERT_EQ(adv.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(adv[i], want[i], 1e-5) << i;
+  // The composite's advantages, for contrast: a's 0/1 step swamps b in the
+  // first group ({.475, .195} -> +-.14) and b alone moves the second (+-.015).
+  // A reward with no spread adds nothing but still counts in the weights.
+  const std::vector<float> flat = per_reward_advantages({parts[0], parts[1], {.5, .5, .5, .5}}, {1, 3, 1}, 2);
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(flat[i], want[i] * 4 / 5, 1e-5) << i;
+  EXPECT_THROW(per_reward_advantages(parts, {1}, 2), std::invalid_argument);
+  EXPECT_THROW(per_reward_advantages(parts, {1, 0}, 2), std::invalid_argument);
+  EXPECT_THROW(per_reward_advantages(parts, {1, 3}, 3), std::invalid_argument);
+  EXPECT_THROW(per_reward_advantages({{1, 0}, {1, 0, 1, 1}}, {1, 1}, 2), std::invalid_argument);
+}
+
 TEST(DrGrpo, ClippedObjectiveInEveryCase) {
   // old_logp = 0, so ratio = exp(logp); clip 0.2 both ways.
   //  ratio 1.1, A +1: inside the range        loss -1.1  grad -1.1
