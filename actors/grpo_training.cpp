@@ -73,6 +73,7 @@ std::string check_grpo_options(const GrpoTrainingOptions& o) {
            need(o.clip_high >= 0, "clip_high", "must be at least 0"),
            need(o.beta >= 0 && std::isfinite(o.beta), "beta", "must be at least 0"),
            need(o.epochs >= 1, "epochs", "must be at least 1"),
+           need(o.micro_batch >= 0, "micro_batch", "must be at least 0 (0: the whole share at once)"),
            need(o.advantage == "composite" || o.advantage == "per-reward", "advantage",
                 "must be \"composite\" or \"per-reward\""),
            need(o.checkpoint_every >= 1, "checkpoint_every", "must be at least 1"),
@@ -95,6 +96,7 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
   LearnerOptions lo = learner_options(o);
   lo.beta = static_cast<float>(o.beta);
   lo.epochs = o.epochs;
+  lo.micro_batch = o.micro_batch;
   auto learners = cluster.spawn<PolicyLearner>("learner", source, lo);
   if (!cluster.is_driver()) return cluster.serve();
 

@@ -97,10 +97,7 @@ LearnerStats PolicyLearner::train(const std::vector<Sample>& shard, float normal
   for (int epoch = 0; epoch < options_.epochs; ++epoch) {
     model_.zero_grad();
     models::PolicyStepStats st;
-    if (!batch.empty()) {
-      models::Graph g;
-      g.backward(models::policy_step_loss(g, model_, batch, po, &st, reference_.get()));
-    }
+    if (!batch.empty()) st = models::policy_step_backward(model_, batch, po, options_.micro_batch, true, reference_.get());
     grad_norms += reduce_and_step();
     const auto tokens = static_cast<double>(st.tokens);
     float part[5] = {static_cast<float>(st.loss), static_cast<float>(st.clip_fraction * tokens),
@@ -126,10 +123,7 @@ LearnerStats PolicyLearner::train(const std::vector<Sample>& shard, float normal
   } else {
     // KL(pi_old || pi) after the update: one more forward, no gradient kept.
     models::PolicyStepStats st;
-    if (!batch.empty()) {
-      models::Graph g;
-      models::policy_step_loss(g, model_, batch, po, &st);
-    }
+    if (!batch.empty()) st = models::policy_step_backward(model_, batch, po, options_.micro_batch, false);
     float part[2] = {static_cast<float>(-st.mean_log_ratio * static_cast<double>(st.tokens)),
                      static_cast<float>(st.tokens)};
     group_.host().all_reduce(std::span<float>(part, 2), runtime::ReduceOp::sum);

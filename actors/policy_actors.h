@@ -115,9 +115,11 @@ struct LearnerOptions {
   std::int64_t warmup = 0, total_steps = 1;
   float clip_low = 0.2f, clip_high = 0.2f, temperature = 1.0f, beta = 0.0f;
   int epochs = 1;
+  int micro_batch = 0;  // sequences per forward/backward in a GRPO step (0: the whole shard)
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar& lr& min_lr& weight_decay& clip_norm& warmup& total_steps& clip_low& clip_high& temperature& beta& epochs;
+    ar& lr& min_lr& weight_decay& clip_norm& warmup& total_steps& clip_low& clip_high& temperature& beta& epochs&
+        micro_batch;
   }
 };
 

@@ -102,6 +102,7 @@ actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std:
   grpo.get("beta", o.beta);
   grpo.get("epochs", o.epochs);
   grpo.get("advantage", o.advantage);
+  grpo.get("micro_batch", o.micro_batch);
   grpo.get("checkpoint_every", o.checkpoint_every);
   grpo.get("keep_last", o.keep_last);
   grpo.get("log_every", o.log_every);

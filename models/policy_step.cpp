@@ -89,4 +89,36 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
   return loss;
 }
 
+PolicyStepStats policy_step_backward(CausalLM& policy, const std::vector<PolicySample>& batch,
+                                     const PolicyStepOptions& o, int micro_batch, bool backward,
+                                     CausalLM* reference) {
+  if (micro_batch < 0) throw std::invalid_argument("policy step: micro_batch must be at least 0");
+  const std::size_t step = micro_batch == 0 ? batch.size() : static_cast<std::size_t>(micro_batch);
+  PolicyStepStats total;
+  double ratio = 0, log_ratio = 0, clipped = 0, kl = 0;
+  for (std::size_t from = 0; from < batch.size(); from += step) {
+    const std::vector<PolicySample> part(batch.begin() + static_cast<long>(from),
+                                         batch.begin() + static_cast<long>(std::min(batch.size(), from + step)));
+    PolicyStepStats s;
+    Graph g;
+    const Value loss = policy_step_loss(g, policy, part, o, &s, reference);
+    if (backward) g.backward(loss);
+    const auto tokens = static_cast<double>(s.tokens);
+    total.loss += s.loss;
+    total.tokens += s.tokens;
+    ratio += s.mean_ratio * tokens;
+    log_ratio += s.mean_log_ratio * tokens;
+    clipped += s.clip_fraction * tokens;
+    kl += s.kl * tokens;
+  }
+  if (total.tokens > 0) {
+    const auto tokens = static_cast<double>(total.tokens);
+    total.mean_ratio = ratio / tokens;
+    total.mean_log_ratio = log_ratio / tokens;
+    total.clip_fraction = clipped / tokens;
+    total.kl = kl / tokens;
+  }
+  return total;
+}
+
 }  // namespace newsrl::models

@@ -39,4 +39,15 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
                        const PolicyStepOptions& options, PolicyStepStats* stats = nullptr,
                        CausalLM* reference = nullptr);
 
+// The same loss over `batch` in micro-batches of at most `micro_batch`
+// sequences (0: all at once), each one forward and, with `backward`, one
+// backward that adds its gradient into the parameters' grads; the loss is a
+// sum over tokens divided by a constant, so the micro-batches' gradients add
+// up to the whole batch's. Peak memory is one micro-batch's activations.
+// Returns the whole batch's statistics (the loss summed, the rest weighted
+// by tokens).
+PolicyStepStats policy_step_backward(CausalLM& policy, const std::vector<PolicySample>& batch,
+                                     const PolicyStepOptions& options, int micro_batch, bool backward = true,
+                                     CausalLM* reference = nullptr);
+
 }  // namespace newsrl::models

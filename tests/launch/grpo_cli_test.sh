@@ -99,9 +99,10 @@ grep -qv '"grad_norm":0.0,' "$tmp/a/metrics.jsonl" || fail "no gradient in any s
 check "grpo -np 2 again" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/np2.toml" --run "$tmp/b"
 same_run "-np 2 twice" "$tmp/a" "$tmp/b"
 
-# Per-reward advantages: step 1 samples the same lists (same seed, same
-# init), so its rewards match run a's; the update differs, so the policy does.
-grpo_config | sed '/^\[grpo\]/a advantage = "per-reward"' >"$tmp/per_reward.toml"
+# Per-reward advantages (and the learners' micro-batches): step 1 samples the
+# same lists (same seed, same init), so its rewards match run a's; the update
+# differs, so the policy does.
+grpo_config | sed '/^\[grpo\]/a advantage = "per-reward"\nmicro_batch = 2' >"$tmp/per_reward.toml"
 check "grpo per-reward" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/per_reward.toml" --run "$tmp/p"
 first_reward() { head -1 "$1/metrics.jsonl" | sed 's/.*"reward":\({[^}]*}[^}]*}\).*/\1/'; }
 [ "$(first_reward "$tmp/a")" = "$(first_reward "$tmp/p")" ] || fail "per-reward: step 1 sampled other lists" \
@@ -127,6 +128,9 @@ has "unknown key" "[grpo] stepz: unknown key"
 grpo_config | sed '/^\[grpo\]/a advantage = "median"' >"$tmp/badadv.toml"
 check "bad advantage" 2 "$bin" train grpo --config "$tmp/badadv.toml" --run "$tmp/e2"
 has "bad advantage" '[grpo] advantage: must be "composite" or "per-reward"'
+grpo_config | sed '/^\[grpo\]/a micro_batch = -1' >"$tmp/badmicro.toml"
+check "bad micro_batch" 2 "$bin" train grpo --config "$tmp/badmicro.toml" --run "$tmp/e3"
+has "bad micro_batch" "[grpo] micro_batch: must be at least 0"
 grpo_config | sed "s|^init = .*|init = \"$tmp/none.h5\"|" >"$tmp/noinit.toml"
 check "missing init" 2 "$bin" train grpo --config "$tmp/noinit.toml" --run "$tmp/f"
 has "missing init" "[model] init: $tmp/none.h5: no such checkpoint file"

@@ -67,6 +67,43 @@ TEST(PolicyStep, AtRatioOneTheLossIsMinusAdvantageTimesTokens) {
   EXPECT_EQ(st.clip_fraction, 0.0);
 }
 
+TEST(PolicyStep, MicroBatchesAddUpToTheWholeBatch) {
+  CausalLM m = tiny(4);
+  std::vector<PolicySample> batch = sampled(m, 1.0f, 9, 3, {{1, 2, 3}, {4, 5}, {6}}, 5);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].advantage = static_cast<float>(i % 3) - 1.0f;
+    for (float& lp : batch[i].old_logprobs) lp += 0.3f * static_cast<float>(i % 2);  // some ratios clipped
+  }
+  PolicyStepOptions o;
+  o.normaliser = dr_grpo_normaliser(static_cast<std::int64_t>(batch.size()), 5);
+  m.zero_grad();
+  const PolicyStepStats whole = policy_step_backward(m, batch, o, 0);
+  std::vector<std::vector<float>> want;
+  for (Parameter* p : m.parameters()) want.push_back(p->grad.to_vector<float>());
+  for (int micro : {1, 2, 4}) {
+    m.zero_grad();
+    const PolicyStepStats parts = policy_step_backward(m, batch, o, micro);
+    EXPECT_NEAR(parts.loss, whole.loss, 1e-6) << micro;
+    EXPECT_EQ(parts.tokens, whole.tokens);
+    EXPECT_NEAR(parts.mean_ratio, whole.mean_ratio, 1e-6) << micro;
+    EXPECT_NEAR(parts.clip_fraction, whole.clip_fraction, 1e-9) << micro;
+    EXPECT_GT(parts.clip_fraction, 0.0);
+    std::size_t i = 0;
+    for (Parameter* p : m.parameters()) {
+      const std::vector<float> got = p->grad.to_vector<float>();
+      for (std::size_t j = 0; j < got.size(); ++j) ASSERT_NEAR(got[j], want[i][j], 1e-6) << p->name << " " << micro;
+      ++i;
+    }
+  }
+  // Without backward: the statistics alone, no gradient.
+  m.zero_grad();
+  const PolicyStepStats looked = policy_step_backward(m, batch, o, 2, false);
+  EXPECT_NEAR(looked.loss, whole.loss, 1e-6);
+  for (Parameter* p : m.parameters()) {
+    for (float v : p->grad.to_vector<float>()) ASSERT_EQ(v, 0.0f) << p->name;
+  }
+}
+
 TEST(PolicyStep, TemperatureMatchesGenerationsLogProbs) {
   CausalLM m = tiny(2);
   const std::vector<PolicySample> batch = sampled(m, 0.7f, 5, 3, {{3, 4}}, 6);
