@@ -40,8 +40,8 @@ struct GrpoTrainingOptions {
   std::int64_t warmup = 0;
   double weight_decay = 0.0, clip_norm = 1.0, clip_low = 0.2, clip_high = 0.2, beta = 0.0;
   int epochs = 1;
-  std::string advantage = "composite";
-  int micro_batch = 0;  // sequences per learner forward/backward (0: the learner's whole share at once)  // or "per-reward" (models::per_reward_advantages)
+  std::string advantage = "composite";  // or "per-reward" (models::per_reward_advantages)
+  int micro_batch = 0;  // sequences per learner forward/backward (0: the learner's whole share at once)
   std::int64_t checkpoint_every = 50;
   int keep_last = 3;
   std::int64_t log_every = 1;
