@@ -56,7 +56,8 @@ class RunReportTest : public ::testing::Test {
           "{\"step\":1,\"loss\":4.0,\"lr\":0.001,\"grad_norm\":1,\"tokens_seen\":100,\"tokens_per_s\":900}\n"
           "{\"step\":2,\"loss\":3.0,\"lr\":0.001,\"grad_norm\":1,\"tokens_seen\":200,\"tokens_per_s\":1100}\n");
     write(run_ / "stages.json",
-          R"({"stages":[{"name":"world","seconds":12.3,"status":"done"},{"name":"train grpo","seconds":100,"status":"done"}]})");
+          R"({"stages":[{"name":"world","seconds":12.3,"status":"done"},{"name":"train grpo","seconds":100,"status":"done"},)"
+          R"({"name":"report","seconds":0,"status":"running"}]})");
     write(run_ / "config.toml", "[world]\nseed = 7\n");
   }
   void TearDown() override { if (!getenv("KEEP")) fs::remove_all(run_); }
@@ -98,6 +99,7 @@ TEST_F(RunReportTest, TablesCarryTheRunsNumbers) {
   EXPECT_NE(md.find("| response length (tokens) | 30.00 | 30.00 | 0.00 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| world | done | 12.3 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| **total** |  | 112.3 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| report | writing this page |  |"), std::string::npos) << "run writes the page in its report stage";
   EXPECT_NE(md.find("newsrl run --config " + (run_ / "config.toml").string()), std::string::npos) << md;
   EXPECT_NE(md.find("[world]\nseed = 7\n"), std::string::npos) << md;
   for (const char* plot : {"eval_methods", "reward_composite", "rewards", "grpo_training", "sft_loss"}) {
