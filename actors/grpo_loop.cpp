@@ -101,10 +101,7 @@ std::vector<GrpoStepLog> run_grpo(std::vector<runtime::ActorHandle<PolicyRollout
     const std::vector<float>& rewards = scores.rewards;
     if (rewards.size() != samples.size()) throw std::logic_error("the reward function returned the wrong count");
     std::vector<float> adv;
-    if (o.per_reward) {
-      if (scores.parts.empty() || scores.parts.size() != scores.part_weights.size()) {
-        throw std::logic_error("per-reward advantages, but the reward function gave no weighted parts");
-      }
+    if (o.per_reward) {  // per_reward_advantages refuses parts without one weight each
       std::vector<std::vector<double>> parts;
       for (const auto& part : scores.parts) parts.push_back(part.second);
       adv = models::per_reward_advantages(parts, scores.part_weights, o.group);

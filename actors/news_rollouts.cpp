@@ -21,14 +21,6 @@ double part_of(const RewardResult& r, const std::string& name) {
   return r.structure;
 }
 
-double part_weight(const news::RewardConfig& c, const std::string& name) {
-  if (name == "ret") return c.ret.weight;
-  if (name == "cov") return c.cov.weight;
-  if (name == "spec") return c.spec.weight;
-  if (name == "div") return c.div.weight;
-  return c.structure.weight;
-}
-
 }  // namespace
 
 NewsPrompts load_news_prompts(const std::string& world, std::int64_t max_users, const std::string& tokenizer_path,
@@ -66,22 +58,19 @@ NewsPrompts load_news_prompts(const std::string& world, std::int64_t max_users, 
   return out;
 }
 
-std::vector<std::string> reported_parts(const news::RewardConfig& c) {
-  std::vector<std::string> out;
-  if (c.ret.weight > 0) out.push_back("ret");
-  if (c.cov.weight > 0) out.push_back("cov");
-  if (c.spec.weight > 0) out.push_back("spec");
-  if (c.div.weight > 0) out.push_back("div");
-  if (c.structure.weight > 0) out.push_back("struct");
+std::vector<std::pair<std::string, double>> reported_parts(const news::RewardConfig& c) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [name, weight] : {std::pair<const char*, double>{"ret", c.ret.weight}, {"cov", c.cov.weight},
+                                     {"spec", c.spec.weight}, {"div", c.div.weight}, {"struct", c.structure.weight}}) {
+    if (weight > 0) out.emplace_back(name, weight);
+  }
   return out;
 }
 
 RewardFn news_reward_fn(std::vector<runtime::ActorHandle<RewardWorker>>& workers, const news::PolicyUsers& users,
                         int group, const news::RewardConfig& config) {
-  const std::vector<std::string> parts = reported_parts(config);
-  std::vector<double> weights;
-  for (const std::string& p : parts) weights.push_back(part_weight(config, p));
-  return [&workers, &users, group, parts, weights](const std::vector<Sample>& samples) {
+  const std::vector<std::pair<std::string, double>> parts = reported_parts(config);
+  return [&workers, &users, group, parts](const std::vector<Sample>& samples) {
     const std::size_t g = static_cast<std::size_t>(group);
     const auto shares = contiguous_shares(samples.size() / g, workers.size());
     std::vector<runtime::Future<std::vector<RewardResult>>> pending;
@@ -101,12 +90,12 @@ RewardFn news_reward_fn(std::vector<runtime::ActorHandle<RewardWorker>>& workers
       for (const RewardResult& r : f.get()) {
         scores.rewards.push_back(static_cast<float>(r.composite));
         scores.failures += r.parsed ? 0 : 1;
-        for (std::size_t p = 0; p < parts.size(); ++p) values[p].push_back(part_of(r, parts[p]));
+        for (std::size_t p = 0; p < parts.size(); ++p) values[p].push_back(part_of(r, parts[p].first));
       }
     }
     for (std::size_t p = 0; p < parts.size(); ++p) {
-      scores.parts.emplace_back(parts[p], std::move(values[p]));
-      scores.part_weights.push_back(weights[p]);
+      scores.parts.emplace_back(parts[p].first, std::move(values[p]));
+      scores.part_weights.push_back(parts[p].second);
     }
     return scores;
   };

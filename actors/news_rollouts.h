@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/grpo_loop.h"
@@ -36,8 +37,9 @@ NewsPrompts load_news_prompts(const std::string& world, std::int64_t max_users, 
                               std::ostream& progress);
 
 // The reward parts reported per step, by their metrics.jsonl name
-// ("ret", "cov", "spec", "div", "struct"); a reward whose weight is 0 is absent.
-std::vector<std::string> reported_parts(const news::RewardConfig& config);
+// ("ret", "cov", "spec", "div", "struct"), each with its weight; a reward
+// whose weight is 0 is absent.
+std::vector<std::pair<std::string, double>> reported_parts(const news::RewardConfig& config);
 
 // Scores samples in consecutive groups of `group` (one prompt's samples):
 // each reward-worker a contiguous share of the groups, all called at once.
