@@ -1,9 +1,10 @@
 """Is policy B better than policy A on the same users, or is it noise?
-   python3 bench/paired_diff.py TRUTH_JSONL A_RANKINGS_JSONL B_RANKINGS_JSONL [BOOTSTRAP=2000]
+   python3 bench/paired_diff.py [--bootstrap N] TRUTH_JSONL A_RANKINGS_JSONL B_RANKINGS_JSONL [TRUTH A B ...]
 Per user (those with test clicks and a ranking in both): Recall@10, NDCG@10
 and reciprocal rank of each, as newsrl eval computes them (docs/metrics.md);
 prints each mean, the mean of B - A, its standard error, a bootstrap 95%
-interval over users, and how many users B wins, ties and loses."""
+interval over users, and how many users B wins, ties and loses. Several
+triples (e.g. one per world seed) pool their users into one comparison."""
 import json
 import math
 import random
@@ -24,18 +25,23 @@ def per_user(truth, ranking, k=10):
     return {"recall@10": recall, "ndcg@10": dcg / idcg, "mrr": 0.0 if first is None else 1 / (first + 1)}
 
 
-def main(truth_path, a_path, b_path, rounds):
+def paired_users(truth_path, a_path, b_path):
+    """(truth, A's ranking, B's ranking) of every user with test clicks ranked by both."""
     truth = {d["user"]: set(d["items"]) for d in read_jsonl(truth_path) if d["items"]}
     a = {d["user"]: d["items"] for d in read_jsonl(a_path)}
     b = {d["user"]: d["items"] for d in read_jsonl(b_path)}
-    users = sorted(u for u in truth if u in a and u in b)
+    return [(truth[u], a[u], b[u]) for u in sorted(truth) if u in a and u in b]
+
+
+def main(triples, rounds):
+    users = [row for t in triples for row in paired_users(*t)]
     rng = random.Random(0)
     print(f"{len(users)} users")
     print("| metric | A | B | B - A | standard error | bootstrap 95% | B wins / ties / loses |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for metric in ["recall@10", "ndcg@10", "mrr"]:
-        xa = [per_user(truth[u], a[u])[metric] for u in users]
-        xb = [per_user(truth[u], b[u])[metric] for u in users]
+        xa = [per_user(truth, a)[metric] for truth, a, _ in users]
+        xb = [per_user(truth, b)[metric] for truth, _, b in users]
         d = [y - x for x, y in zip(xa, xb)]
         n = len(d)
         mean = sum(d) / n
@@ -48,6 +54,9 @@ def main(truth_path, a_path, b_path, rounds):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
-        sys.exit("usage: paired_diff.py TRUTH_JSONL A_RANKINGS_JSONL B_RANKINGS_JSONL [BOOTSTRAP]")
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 2000)
+    args, rounds = sys.argv[1:], 2000
+    if args[:1] == ["--bootstrap"] and len(args) > 1:
+        rounds, args = int(args[1]), args[2:]
+    if not args or len(args) % 3:
+        sys.exit("usage: paired_diff.py [--bootstrap N] TRUTH_JSONL A_RANKINGS_JSONL B_RANKINGS_JSONL [TRUTH A B ...]")
+    main([args[i:i + 3] for i in range(0, len(args), 3)], rounds)
