@@ -3,7 +3,8 @@
 # steps of `train sft`) and a nano student (the same run's step-15
 # checkpoint). On-policy distillation under mpirun -np 3 with one rank per
 # role (rollout and reward on rank 0, learner on 1, teacher on 2): the full
-# KL falls over 16 steps with the teacher fixed; a run killed mid-run and
+# KL falls over 16 steps with the teacher fixed; with the student as its own
+# teacher it is zero (both estimators); a run killed mid-run and
 # resumed ends with the same student.h5 as an uninterrupted one, and so does
 # a run with two teacher-scorers under -np 4; the sampled
 # estimator runs; supervised distillation (best of 2) runs and, killed and
@@ -103,6 +104,21 @@ if awk 'NR<=4{a+=$1} NR>=13{b+=$1} END{exit !(b < 0.75*a)}' <<<"$kls"; then
 else
   fail "the teacher KL did not fall by a quarter" "$kls"
 fi
+
+# The teacher made the student itself: before the first step the KL is zero
+# up to rounding with either estimator, so the teacher-scorers' rows line up
+# with the learner's positions (a row out of place costs nats, not 1e-6).
+distill_config on-policy full 1 "$one_per_role" | sed "s|^checkpoint = .*|checkpoint = \"$student\"|" >"$tmp/self.toml"
+for kl in full sampled; do
+  check "self-distillation ($kl) -np 3" 0 mpirun "${mpirun_flags[@]}" -np 3 "$bin" train distill --config "$tmp/self.toml" \
+    --run "$tmp/self-$kl" --set distill.kl=$kl
+  kl_value=$(sed -n 's/.*"teacher_kl":\([^,]*\),.*/\1/p' "$tmp/self-$kl/metrics.jsonl")
+  if awk -v k="$kl_value" 'BEGIN{exit !(k != "" && k < 1e-5 && k > -1e-5)}'; then
+    echo "ok   the student's own KL to itself ($kl): $kl_value"
+  else
+    fail "the KL of the student to itself ($kl) should be 0" "$kl_value"
+  fi
+done
 
 # Killed in step 3 and resumed: the same student as the uninterrupted run.
 check "on-policy 4 steps" 0 mpirun "${mpirun_flags[@]}" -np 3 "$bin" train distill --config "$tmp/full4.toml" --run "$tmp/a"
