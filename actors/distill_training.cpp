@@ -253,7 +253,7 @@ void write_teacher_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& teach
   const RewardFn reward = news_reward_fn(reward_workers, inputs.users, o.best_of, o.base.rewards);
   SamplingParams sampling;
   sampling.max_new_tokens = o.max_new_tokens;
-  sampling.temperature = static_cast<float>(o.temperature);
+  sampling.temperature = static_cast<float>(o.teacher_temperature);
   sampling.stop_tokens = inputs.stop_tokens;
   sampling.seed = o.seed;
   std::ostringstream lines;
@@ -280,7 +280,13 @@ void write_teacher_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& teach
   }
   runtime::write_file_atomically(path, lines.str());
   const MeanStd ms = mean_std(chosen);
-  progress << "teacher lists: " << chosen.size() << " (best of " << o.best_of << "), composite reward " << ms.mean
+  progress << "teacher lists: " << chosen.size() << " (";
+  if (o.teacher_temperature > 0) {
+    progress << "best of " << o.best_of << " at temperature " << o.teacher_temperature;
+  } else {
+    progress << "greedy";
+  }
+  progress << "), composite reward " << ms.mean
            << " +- " << ms.std << ", in " << path << "\n";
 }
 
@@ -361,6 +367,10 @@ std::string check_distill_options(const DistillTrainingOptions& o) {
            need(o.keep_last >= 1, "keep_last", "must be at least 1"),
            need(o.log_every >= 1, "log_every", "must be at least 1"),
            need(o.best_of >= 1, "best_of", "must be at least 1"),
+           need(o.teacher_temperature >= 0 && std::isfinite(o.teacher_temperature), "teacher_temperature",
+                "must be at least 0 (0: the teacher's greedy list)"),
+           need(o.teacher_temperature > 0 || o.best_of == 1, "best_of",
+                "must be 1 when teacher_temperature is 0: greedy lists are all the same"),
            need(o.batch >= 1, "batch", "must be at least 1"),
            need(o.seq >= 2, "seq", "must be at least 2"),
        }) {

@@ -44,9 +44,11 @@ struct DistillTrainingOptions {
   int keep_last = 3;
   std::int64_t log_every = 1;
   std::uint64_t seed = 0;
-  // supervised only: teacher lists per user to pick the best from, and the
+  // supervised only: teacher lists per user to pick the best from, the
+  // teacher's sampling temperature (0: its greedy list), and the
   // fine-tuning batch (examples) and sequence limit (tokens).
   int best_of = 1;
+  double teacher_temperature = 1.0;
   std::int64_t batch = 8, seq = 512;
 };
 

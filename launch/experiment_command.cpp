@@ -478,6 +478,11 @@ int distill(Experiment& e) {
   }
 
   const auto count = [](std::int64_t v) { return std::to_string(v); };
+  const auto number = [](double v) {  // 1, 0.7: as the config writes it
+    std::ostringstream text;
+    text << v;
+    return text.str();
+  };
   std::vector<std::string> notes = {
       "Teacher: " +
           (o.teacher.empty() ? "SFT + GRPO of the `" + o.teacher_preset + "` preset (teacher/)"
@@ -487,9 +492,12 @@ int distill(Experiment& e) {
                                   : "`" + o.student_init + "`") +
           ". Both models have a vocabulary of " + count(configs.vocab) + " ids and share the tokenizer of shared/.",
       "Budget of each student from the warm start: `on-policy` " + count(recipe.steps) + " steps of " +
-          count(recipe.prompts_per_step) + " users x " + count(recipe.samples_per_prompt) + " lists, reverse KL (`" +
-          recipe.kl + "`) against the teacher; `supervised` the teacher's best-of-" + count(recipe.best_of) +
-          " list for " +
+          count(recipe.prompts_per_step) + " users x " + count(recipe.samples_per_prompt) + " lists at temperature " +
+          number(recipe.temperature) + ", reverse KL (`" + recipe.kl + "`) against the teacher; `supervised` the teacher's " +
+          (recipe.teacher_temperature > 0 ? "best-of-" + count(recipe.best_of) + " list at temperature " +
+                                                number(recipe.teacher_temperature)
+                                          : std::string("greedy list")) +
+          " for " +
           (supervised_users > 0 ? "at most " + count(supervised_users) + " training users" : "every training user") +
           ", then " + count(recipe.steps) + " SFT steps of " + count(recipe.batch) + " examples; `none` " +
           count(recipe.base.steps) + " GRPO steps of " + count(recipe.base.prompts_per_step) + " users x " +

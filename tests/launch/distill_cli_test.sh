@@ -8,7 +8,8 @@
 # resumed ends with the same student.h5 as an uninterrupted one, and so does
 # a run with two teacher-scorers under -np 4; the sampled
 # estimator runs; supervised distillation (best of 2) runs and, killed and
-# resumed, ends with the same student; mode none runs; bad
+# resumed, ends with the same student; from greedy teacher lists it ignores
+# the seed; mode none runs; bad
 # config is one line and exit 2.
 #   tests/launch/distill_cli_test.sh BUILD_BIN_DIR
 set -u
@@ -155,7 +156,7 @@ grep -qF "kl = 'sampled'" "$tmp/s/config.toml" || fail "sampled: config.toml lac
 # Supervised: the teacher's best-of-2 list per user, then SFT of the student.
 distill_config supervised full 4 >"$tmp/sup.toml"
 check "supervised" 0 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/sup"
-has "supervised" "(best of 2)"
+has "supervised" "(best of 2 at temperature 1)"
 users=$(grep -c . "$tmp/world/users.jsonl")
 lists=$(wc -l <"$tmp/sup/teacher_lists.jsonl")
 [ "$lists" -ge 1 ] && [ "$lists" -le "$users" ] || fail "supervised: $lists teacher lists for $users users"
@@ -169,6 +170,17 @@ check "supervised killed and resumed: same student" 0 "$bin" ckpt diff "$tmp/sup
 has "supervised killed and resumed: same student" '"identical":true'
 cmp -s "$tmp/sup/teacher_lists.jsonl" "$tmp/sup2/teacher_lists.jsonl" && echo "ok   same teacher lists" ||
   fail "supervised: the teacher lists differ between two runs"
+
+# Supervised from the teacher's greedy lists: the seed changes nothing.
+for seed in 5 6; do
+  check "supervised greedy (seed $seed)" 0 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/greedy$seed" \
+    --set distill.teacher_temperature=0 --set distill.best_of=1 --set distill.steps=1 --seed $seed
+  has "supervised greedy (seed $seed)" "(greedy)"
+done
+cmp -s "$tmp/greedy5/teacher_lists.jsonl" "$tmp/greedy6/teacher_lists.jsonl" && echo "ok   greedy lists whatever the seed" ||
+  fail "supervised greedy: the teacher lists differ with the seed"
+cmp -s "$tmp/greedy5/teacher_lists.jsonl" "$tmp/sup/teacher_lists.jsonl" &&
+  fail "supervised greedy: the lists equal the sampled best-of-2 ones" || echo "ok   greedy lists differ from sampled ones"
 
 # None: the GRPO recipe on the student.
 distill_config none full 3 >"$tmp/none.toml"
@@ -191,4 +203,6 @@ has "bad kl" '[distill] kl: must be "full" or "sampled"'
 distill_config on-policy full 2 | sed '/^\[distill\]/a stepz = 3' >"$tmp/typo.toml"
 check "unknown key" 2 "$bin" train distill --config "$tmp/typo.toml" --run "$tmp/h"
 has "unknown key" "[distill] stepz: unknown key"
+check "greedy best of 2" 2 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/i" --set distill.teacher_temperature=0
+has "greedy best of 2" "[distill] best_of: must be 1 when teacher_temperature is 0: greedy lists are all the same"
 finish
