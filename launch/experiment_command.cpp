@@ -493,7 +493,8 @@ int distill(Experiment& e) {
           ". Both models have a vocabulary of " + count(configs.vocab) + " ids and share the tokenizer of shared/.",
       "Budget of each student from the warm start: `on-policy` " + count(recipe.steps) + " steps of " +
           count(recipe.prompts_per_step) + " users x " + count(recipe.samples_per_prompt) + " lists at temperature " +
-          number(recipe.temperature) + ", reverse KL (`" + recipe.kl + "`) against the teacher; `supervised` the teacher's " +
+          number(recipe.temperature) + ", reverse KL (`" + recipe.kl +
+          "`) against the teacher; `supervised` the teacher's " +
           (recipe.teacher_temperature > 0 ? "best-of-" + count(recipe.best_of) + " list at temperature " +
                                                 number(recipe.teacher_temperature)
                                           : std::string("greedy list")) +
