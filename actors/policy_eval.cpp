@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "actors/best_of_n.h"
 #include "actors/policy_actors.h"
 #include "models/model_file.h"
 #include "models/tokenizer.h"
@@ -303,13 +304,12 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
       throw std::logic_error("a rollout-worker returned " + std::to_string(samples.size()) + " samples for " +
                              std::to_string(batch.users) + " users");
     }
-    // Per user: decode and parse every list, score them, keep the best.
-    std::vector<std::vector<std::string>> kept(batch.users);
-    std::vector<bool> has_queries(batch.users);
-    std::vector<std::string> lines(batch.users);
+    // Per user: decode and parse every list and score them; then keep the
+    // best of each user's lists by the batch's rule (actors/best_of_n.h).
+    std::vector<std::vector<news::ParsedList>> lists(batch.users);
+    std::vector<std::vector<news::Rewards>> scored(batch.users);
     for (std::size_t b = 0; b < batch.users; ++b) {
       const EvalUser& user = users[active[batch.first + b]];
-      std::vector<news::ParsedList> lists;
       for (int j = 0; j < g.n; ++j) {
         const Sample& sample = samples[b * static_cast<std::size_t>(g.n) + static_cast<std::size_t>(j)];
         summary.generated_tokens += static_cast<std::int64_t>(sample.completion.size());
@@ -320,11 +320,18 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
           list.error = "a token id outside the tokenizer";
         }
         if (!list.valid) ++summary.parse_failures;
-        lists.push_back(std::move(list));
+        lists[b].push_back(std::move(list));
       }
-      const std::vector<news::Rewards> scored = rewards.score(rewards.prepare(user.signals), lists);
-      const std::size_t chosen = news::best_of_n(scored);
-      const news::ParsedList& best = lists[chosen];
+      scored[b] = rewards.score(rewards.prepare(user.signals), lists[b]);
+    }
+    const std::vector<std::size_t> choice = choose_best_of_n(scored, s.rewards, g.select);
+    std::vector<std::vector<std::string>> kept(batch.users);
+    std::vector<bool> has_queries(batch.users);
+    std::vector<std::string> lines(batch.users);
+    for (std::size_t b = 0; b < batch.users; ++b) {
+      const EvalUser& user = users[active[batch.first + b]];
+      const std::size_t chosen = choice[b];
+      const news::ParsedList& best = lists[b][chosen];
       // A list that does not parse gives no queries, and the fallback ranks
       // the user; with `salvage`, the queries the parser read from it (its
       // well-formed lines, repeats left out) rank the user if there are any.
@@ -333,11 +340,11 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
       const bool salvaged = !best.valid && !kept[b].empty();
       has_queries[b] = !kept[b].empty();
       if (salvaged) ++summary.salvaged;
-      composite_sum += scored[chosen].composite;
+      composite_sum += scored[b][chosen].composite;
       nlohmann::ordered_json j;
       j["user"] = user.id;
       j["queries"] = kept[b];
-      j["rewards"] = rewards_json(scored[chosen]);
+      j["rewards"] = rewards_json(scored[b][chosen]);
       j["chosen"] = chosen;
       j["n"] = g.n;
       j["parsed"] = best.valid;
@@ -350,7 +357,7 @@ PolicyEvalSummary drive(runtime::Cluster& cluster, std::vector<runtime::ActorHan
         }
       }
       nlohmann::ordered_json composites = nlohmann::ordered_json::array();
-      for (const news::Rewards& r : scored) composites.push_back(r.composite);
+      for (const news::Rewards& r : scored[b]) composites.push_back(r.composite);
       j["composites"] = composites;
       lines[b] = j.dump();
     }
@@ -419,6 +426,7 @@ std::string GenerateConfig::problem() const {
   if (length < 0 || length > 10000) return "[generate] length: should be between 0 (the largest cutoff) and 10000";
   if (fallback != "popular" && fallback != "none") return "[generate] fallback: \"" + fallback + "\" (known: popular, none)";
   if (max_users < 0) return "[generate] max_users: should be 0 (every user) or more";
+  if (!known_best_of_n_rule(select)) return "[generate] select: \"" + select + "\" (known: " + kBestOfNRules + ")";
   try {
     news::parse_cutoffs(k);
   } catch (const std::invalid_argument& e) {

@@ -1,7 +1,7 @@
 // Generation and evaluation of a policy (the pipeline's stage 6,
 // docs/evaluation.md): rollout-workers sample N query lists per user from a
 // policy checkpoint, the driver decodes and parses them, scores them with the
-// rewards, keeps the best of N (the composite reward), sends the kept queries
+// rewards, keeps the best of N ([generate] select), sends the kept queries
 // to the test-window index, merges the results into one ranking per user the
 // way recent-searches does, and scores the rankings with the code of
 // `newsrl eval rankings` (overall, cold and warm).
@@ -36,6 +36,7 @@ struct GenerateConfig {
   std::string fallback = "popular";    // ranking of a user whose kept list does not parse: popular | none
   bool salvage = false;                // an unparsed kept list still gives the queries the parser could read
   std::int64_t max_users = 0;          // 0: every user of the dataset; else the first ones in users.jsonl
+  std::string select = "composite";    // best-of-N's rule: composite | per-reward (actors/best_of_n.h)
 
   double temperature_in_effect() const { return temperature ? *temperature : (n == 1 ? 0.0 : 1.0); }
   // "" when the values make sense, else "[generate] key: what is wrong".

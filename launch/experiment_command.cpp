@@ -287,9 +287,10 @@ int best_of_n(Experiment& e) {
   char temperature_text[32];
   std::snprintf(temperature_text, sizeof temperature_text, "%g", temperature);
   const std::string from = o.ckpt.empty() ? "the base run's GRPO policy (base/grpo/policy.h5)" : "`" + o.ckpt + "`";
-  const std::string note = "Policy: " + from +
-                           ". Each N keeps the list with the highest composite reward of N sampled lists "
-                           "(temperature " +
+  const std::string select = e.config()["generate"]["select"].value_or(std::string("composite"));
+  const std::string rule = select == "per-reward" ? "the per-reward rule ([generate] select = \"per-reward\")"
+                                                  : "the highest composite reward";
+  const std::string note = "Policy: " + from + ". Each N keeps one of N sampled lists by " + rule + " (temperature " +
                            std::string(temperature_text) + ").";
   return e.report(rows, {note});
 }
@@ -626,7 +627,7 @@ Runner add_experiment_commands(CLI::App& app, const char* version) {
   };
   const std::vector<Kind> kinds = {
       {"best-of-n",
-       "One policy, N sampled lists per user, the best composite reward kept: quality and cost per N (Fig. 3)"},
+       "One policy, N sampled lists per user, the best kept ([generate] select): quality and cost per N (Fig. 3)"},
       {"scaling", "The same SFT + GRPO recipe at each model size, evaluated at one N (Fig. 2)"},
       {"ablation", "GRPO from one warm start with the full reward and with each reward removed (Table 5)"},
       {"throughput", "Users per second of a teacher and a student, N = 1, through eval policy's path (Table 6)"},

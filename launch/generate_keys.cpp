@@ -24,6 +24,7 @@ actors::GenerateConfig read_generate_config(const toml::table& root, const std::
   s.get("fallback", c.fallback);
   s.get("salvage", c.salvage);
   s.get("max_users", c.max_users);
+  s.get("select", c.select);
   s.finish();
   if (const std::string p = c.problem(); !p.empty()) throw runtime::ConfigError(where + " " + p);
   if (resolved != nullptr) {

@@ -49,7 +49,7 @@ void add_common(CLI::App* cmd, Flags& f) {
       ->check(CLI::ExistingFile);
   auto flag = [&](CLI::Option* o, std::function<void(actors::GenerateConfig&)> set) { f.given.emplace_back(o, set); };
   Flags* p = &f;
-  flag(cmd->add_option("--n", f.flags.n, "Lists sampled per user; best-of-N keeps the highest composite reward")
+  flag(cmd->add_option("--n", f.flags.n, "Lists sampled per user; best-of-N keeps one (--select)")
            ->check(CLI::Range(1, 1024)),
        [p](actors::GenerateConfig& c) { c.n = p->flags.n; });
   flag(cmd->add_option("--temperature", f.temperature, "Sampling temperature (default: 0, greedy, for n = 1; else 1)")
@@ -79,6 +79,11 @@ void add_common(CLI::App* cmd, Flags& f) {
   flag(cmd->add_option("--max-users", f.flags.max_users, "Only the first users of users.jsonl (0: all)")
            ->check(CLI::NonNegativeNumber),
        [p](actors::GenerateConfig& c) { c.max_users = p->flags.max_users; });
+  flag(cmd->add_option("--select", f.flags.select,
+                       "Best-of-N's rule: composite (the highest composite reward) or per-reward (each reward "
+                       "centred on the user's lists and scaled by its spread, as [grpo] advantage = \"per-reward\")")
+           ->check(CLI::IsMember({"composite", "per-reward"})),
+       [p](actors::GenerateConfig& c) { c.select = p->flags.select; });
   f.max_tokens_option = cmd->add_option("--max-tokens", f.max_tokens, "Prompt budget, tokens (overrides [prompt] max_tokens)")
                            ->check(CLI::Range(64, 1 << 20));
   f.max_queries_option =

@@ -2,10 +2,10 @@
 # Generation and evaluation of a policy from outside: a tiny world, a nano
 # policy after a few `train sft` steps, then `newsrl generate` under mpirun
 # -np 1 and -np 3 (the same lists, rankings and metrics), best-of-N keeping
-# the highest composite, `eval policy` agreeing with `eval rankings` on its
-# own rankings, and bad input (a missing checkpoint, an index of another
-# world, a tokenizer of another vocabulary, config mistakes) as one line and
-# exit 2.
+# the highest composite or by the per-reward rule, `eval policy` agreeing
+# with `eval rankings` on its own rankings, and bad input (a missing
+# checkpoint, an index of another world, a tokenizer of another vocabulary,
+# config mistakes) as one line and exit 2.
 #   tests/launch/policy_eval_cli_test.sh BUILD_BIN_DIR
 set -u
 bin="$1/newsrl"
@@ -63,6 +63,19 @@ awk '
   END { if (!later) print "every user kept the first sample"; exit bad || !later }
 ' "$tmp/lists-1.jsonl" || fail "best-of-N did not keep the highest composite"
 grep -q '"n":4,"parsed":' "$tmp/lists-1.jsonl" || fail "lists.jsonl lines lack n and parsed"
+
+# --select per-reward: the same samples (every candidate's composite as
+# above), another rule for keeping one, so some user keeps another list; the
+# same under -np 1 and -np 3 (the scale is the batch's, actors/best_of_n.h).
+for np in 1 3; do
+  check "generate --select per-reward -np $np" 0 "${mpi[@]}" -np "$np" "$bin" generate "${common[@]}" --n 4 --batch 6 \
+    --select per-reward --out "$tmp/lists-pr$np.jsonl"
+done
+cmp -s "$tmp/lists-pr1.jsonl" "$tmp/lists-pr3.jsonl" || fail "--select per-reward: lists differ between -np 1 and -np 3"
+[ "$(sed 's/.*"composites"://' "$tmp/lists-1.jsonl")" = "$(sed 's/.*"composites"://' "$tmp/lists-pr1.jsonl")" ] ||
+  fail "--select per-reward sampled other lists"
+[ "$(sed 's/.*"chosen":\([0-9]*\).*/\1/' "$tmp/lists-1.jsonl")" != "$(sed 's/.*"chosen":\([0-9]*\).*/\1/' "$tmp/lists-pr1.jsonl")" ] ||
+  fail "--select per-reward kept the same list as the composite for every user"
 
 # A user whose kept list did not parse is ranked by the popular list.
 check "popular" 0 "$bin" eval heuristic --world "$tmp/world" --method popular --out "$tmp/popular.jsonl" --json
@@ -136,6 +149,9 @@ has "unknown key" "[generate] temprature"
 printf '[generate]\nn = 4\ntemperature = 0.0\n' >"$tmp/greedy.toml"
 check "greedy best-of-4" 2 "$bin" eval policy "${common[@]}" --config "$tmp/greedy.toml"
 has "greedy best-of-4" "samples the same list n times"
+printf '[generate]\nn = 4\nselect = "ret"\n' >"$tmp/select.toml"
+check "unknown select" 2 "$bin" eval policy "${common[@]}" --config "$tmp/select.toml"
+has "unknown select" '[generate] select: "ret" (known: composite, per-reward)'
 check "missing output folder" 2 "$bin" generate "${common[@]}" --out "$tmp/no/lists.jsonl"
 has "missing output folder" "the folder $tmp/no does not exist"
 printf '[prompt]\nmax_tokns = 256\n' >"$tmp/prompt.toml"
