@@ -33,7 +33,8 @@ nlohmann::json ExperimentOptions::to_json() const {
           {"teacher_preset", teacher_preset},
           {"student_preset", student_preset},
           {"init_seed", init_seed},
-          {"student_init", student_init}};
+          {"student_init", student_init},
+          {"init", init}};
 }
 
 ExperimentOptions ExperimentOptions::from_json(const nlohmann::json& j, const std::string& where) {
@@ -52,6 +53,7 @@ ExperimentOptions ExperimentOptions::from_json(const nlohmann::json& j, const st
     o.student_preset = j.at("student_preset").get<std::string>();
     o.init_seed = j.at("init_seed").get<std::uint64_t>();
     o.student_init = j.value("student_init", "");  // absent in folders of older versions
+    o.init = j.value("init", "");
   } catch (const nlohmann::json::exception& e) {
     throw runtime::ConfigError(where + ": not an experiment's options (" + std::string(e.what()) + ")");
   }

@@ -38,6 +38,7 @@ struct ExperimentOptions {
   std::string teacher_preset = "small",
               student_preset = "nano";  // throughput: the fresh inits' presets; distill: SFT's
   std::string student_init;             // distill: the student's warm start ("" = SFT here)
+  std::string init;                     // ablation: every variant's warm start ("" = SFT here)
   std::uint64_t init_seed = 1;          // throughput: the fresh inits' seed
 
   nlohmann::json to_json() const;

@@ -36,6 +36,7 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kRewards = {"ret", "cov", "spec", "div", "struct"};
 // The pipeline stages an experiment part takes from a shared prefix.
 const std::vector<std::string> kPrefixToData = {"world", "tokenizer", "index", "clean", "sft-data"};
+const std::vector<std::string> kPrefixToClean = {"world", "tokenizer", "index", "clean"};
 const std::vector<std::string> kPrefixToSft = {"world", "tokenizer", "index", "clean", "sft-data", "sft"};
 
 struct ExperimentFlags {
@@ -325,15 +326,19 @@ int scaling(Experiment& e) {
 
 int ablation(Experiment& e) {
   const ExperimentOptions& o = e.options();
-  if (int s = e.pipeline("base", job_of(e.config(), e.where(), "sft")); s != 0) return s;
+  // With --init the base stops at the cleaned world and every variant's GRPO starts from that checkpoint.
+  if (int s = e.pipeline("base", job_of(e.config(), e.where(), o.init.empty() ? "sft" : "clean")); s != 0) return s;
   std::vector<std::pair<std::string, std::string>> variants = {{"full", ""}};
   for (const std::string& r : o.without) variants.emplace_back("no-" + r, r);
   std::vector<ExperimentRow> rows;
   for (const auto& [name, removed] : variants) {
     const toml::table variant = removed.empty() ? e.config() : without_reward(e.config(), removed);
-    if (int s = e.pipeline(name, job_of(variant, e.where(), "grpo", e.dir() / "base", kPrefixToSft)); s != 0) {
-      return s;
+    PipelineJob job = job_of(variant, e.where(), "grpo", e.dir() / "base", o.init.empty() ? kPrefixToSft : kPrefixToClean);
+    if (!o.init.empty()) {
+      job.skip = {"sft-data", "sft"};
+      job.init = o.init;
     }
+    if (int s = e.pipeline(name, job); s != 0) return s;
     // Evaluated with the full reward config: the same selection rule for every variant.
     const std::string part = "eval-" + name;
     if (int s = e.evaluate(part, (e.dir() / name / "grpo" / "policy.h5").string(), e.dir() / "base", e.config(),
@@ -343,8 +348,10 @@ int ablation(Experiment& e) {
     }
     rows.push_back({part, {{"name", name}, {"removed", removed}}});
   }
-  return e.report(rows, {"Every row: GRPO from the same warm start (base/sft) with the config's [grpo]; `no-X` sets "
-                         "[rewards.X] weight = 0 for training. All rows are evaluated with the full reward config."});
+  const std::string warm_start = o.init.empty() ? "base/sft" : "`" + o.init + "`";
+  return e.report(rows, {"Every row: GRPO from the same warm start (" + warm_start +
+                         ") with the config's [grpo]; `no-X` sets [rewards.X] weight = 0 for training. All rows are "
+                         "evaluated with the full reward config."});
 }
 
 int throughput(Experiment& e) {
@@ -550,11 +557,15 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
   if (options.kind == "distill" && options.teacher_preset.empty()) {
     options.teacher_preset = root["run"]["preset"].value_or(std::string("micro"));
   }
-  for (std::string* path : {&options.ckpt, &options.teacher, &options.student, &options.student_init}) {
+  for (std::string* path : {&options.ckpt, &options.teacher, &options.student, &options.student_init, &options.init}) {
     if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
   }
   check_options(options);
   check_fresh_init(options, root);
+  if (!options.init.empty()) {
+    check_holds_tokenizer("--init", checkpoint_model_config(options.init, "--init", where).vocab_size, root,
+                          "give the config that checkpoint was trained with");
+  }
   for (const toml::table& config : part_configs(options, root, where)) check_run_config(config, where);
 
   const MpiRank mpi = start_mpi();
@@ -669,6 +680,10 @@ Runner add_experiment_commands(CLI::App& app, const char* version) {
       f->choices.push_back(c->add_option("--without", o.without, "The rewards removed one at a time, comma-separated")
                                ->delimiter(',')
                                ->capture_default_str());
+      f->choices.push_back(c->add_option("--init", o.init,
+                                         "Every variant's warm start, a checkpoint of a run of the same config "
+                                         "(default: SFT here)")
+                               ->check(CLI::ExistingFile));
     } else if (name == "throughput") {
       add_model_flags(*c, *f, "a fresh init of", "fresh init", true);
       f->choices.push_back(c->add_option("--init-seed", o.init_seed, "Seed of the fresh inits")->capture_default_str());

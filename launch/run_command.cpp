@@ -45,6 +45,7 @@ struct RunFlags {
   std::string from;                      // a run folder whose outputs the `reuse` stages are
   std::vector<std::string> reuse, skip;  // stages taken from `from`; stages not needed
   std::string label = "run";             // what the stage lines begin with
+  std::string init;                      // GRPO's warm start; "" = the sft stage's latest checkpoint
 };
 
 // A key of a table that becomes a flag of a stage's subcommand.
@@ -380,7 +381,7 @@ class PipelineRun {
   // Dr.GRPO from the warm start, on every rank: rollout-, reward-workers and learners.
   int stage_grpo(const fs::path& clean) {
     actors::GrpoTrainingOptions o = p_.grpo;
-    o.init = latest_checkpoint(sft_run()).string();
+    o.init = f_.init.empty() ? latest_checkpoint(sft_run()).string() : f_.init;
     o.world = clean.string();
     o.index = index_dir().string();
     o.tokenizer = tokenizer_path().string();
@@ -528,6 +529,7 @@ int run_pipeline_job(const PipelineJob& job, const std::string& version) {
   flags.reuse = job.reuse;
   flags.skip = job.skip;
   flags.label = job.label;
+  flags.init = job.init;
   PipelineRun pipeline(std::move(p), flags, version, rank);
   return runtime::quiet_broadcast(MPI_COMM_WORLD, 0, pipeline.run());
 }

@@ -24,6 +24,7 @@ struct PipelineJob {
   std::vector<std::string> reuse;     // stages not run: their outputs are read from `from`
   std::vector<std::string> skip;      // stages this part does not need
   std::string until;                  // stop after this stage; "" runs to the end
+  std::string init;                   // GRPO's warm start; "" = the sft stage's latest checkpoint
   std::string label = "run";          // what its stage lines begin with
 };
 

@@ -101,6 +101,19 @@ done
 grep -q 'div.*weight = 0' "$tmp/ab/no-div/config.toml" ||
   grep -A1 '\[rewards.div\]' "$tmp/ab/no-div/config.toml" | grep -q 'weight = 0' || fail "ablation: no-div trains with div's weight"
 
+# --init: the base stops at the cleaned world and every variant's GRPO
+# starts from the given warm start, so from ab's own SFT checkpoint the same
+# policies and table as above.
+warm=$(ls "$tmp"/ab/base/sft/checkpoints/step-*.h5 | tail -1)
+check "ablation --init" 0 "$bin" experiment ablation --config "$tmp/tiny.toml" --out "$tmp/abi" --without div --init "$warm"
+has "ablation --init" "sft: not needed, skipped"
+[ -e "$tmp/abi/base/sft" ] && fail "ablation --init: the base ran SFT"
+for v in full no-div; do
+  check "ablation --init $v" 0 "$bin" ckpt diff --json "$tmp/ab/$v/grpo/policy.h5" "$tmp/abi/$v/grpo/policy.h5"
+  has "ablation --init $v" '"identical":true'
+done
+grep -q "$warm" "$tmp/abi/report.md" || fail "ablation --init: the report does not name the warm start"
+
 check "throughput" 0 "$bin" experiment throughput --config "$tmp/tiny.toml" --out "$tmp/tp" --teacher-preset micro
 outputs_present "throughput" "$tmp/tp" throughput.png
 grep -q '"users_per_second"' "$tmp/tp/timings.json" || fail "throughput: timings.json lacks users_per_second"
@@ -118,6 +131,9 @@ has "bad n" "--n: 0"
 check "fresh init too small" 2 "$bin" experiment throughput --config "$tmp/tiny.toml" --out "$tmp/e6" \
   --teacher "$tmp/bon/base/grpo/policy.h5" --set tokenizer.vocab_size=2048
 has "fresh init too small" "--student-preset nano: its vocabulary (1024)"
+check "init of another vocabulary" 2 "$bin" experiment ablation --config "$tmp/tiny.toml" --out "$tmp/e7" \
+  --init "$warm" --set tokenizer.vocab_size=2048
+has "init of another vocabulary" "--init: its vocabulary (1024)"
 check "nothing to resume" 2 "$bin" experiment best-of-n --out "$tmp/e5" --resume
 has "nothing to resume" "nothing to resume"
 check "resume changes options" 2 "$bin" experiment best-of-n --out "$tmp/bon" --resume --n 4
