@@ -46,16 +46,13 @@ std::vector<std::size_t> choose_best_of_n(const std::vector<std::vector<news::Re
   for (const auto& lists : users) {
     if (lists.empty() || lists.size() != n) throw std::invalid_argument("best-of-N: every user needs the same N ≥ 1 lists");
   }
-  std::vector<double> score;
   if (rule == "composite") {
-    for (const auto& lists : users)
-      for (const news::Rewards& r : lists) score.push_back(r.composite);
-  } else {
-    const auto [parts, weights] = enabled_parts(users, config);
-    if (parts.empty()) throw std::invalid_argument("best-of-N: every reward's weight is 0");
-    const std::vector<float> adv = models::per_reward_advantages(parts, weights, static_cast<int>(n));
-    score.assign(adv.begin(), adv.end());
+    for (std::size_t u = 0; u < users.size(); ++u) chosen[u] = news::best_of_n(users[u]);
+    return chosen;
   }
+  const auto [parts, weights] = enabled_parts(users, config);
+  if (parts.empty()) throw std::invalid_argument("best-of-N: every reward's weight is 0");
+  const std::vector<float> score = models::per_reward_advantages(parts, weights, static_cast<int>(n));
   for (std::size_t u = 0; u < users.size(); ++u) {
     for (std::size_t j = 1; j < n; ++j)
       if (score[u * n + j] > score[u * n + chosen[u]]) chosen[u] = j;
