@@ -289,10 +289,10 @@ int best_of_n(Experiment& e) {
   std::snprintf(temperature_text, sizeof temperature_text, "%g", temperature);
   const std::string from = o.ckpt.empty() ? "the base run's GRPO policy (base/grpo/policy.h5)" : "`" + o.ckpt + "`";
   const std::string select = e.config()["generate"]["select"].value_or(std::string("composite"));
-  const std::string rule = select == "per-reward" ? "the per-reward rule ([generate] select = \"per-reward\")"
-                                                  : "the highest composite reward";
-  const std::string note = "Policy: " + from + ". Each N keeps one of N sampled lists by " + rule + " (temperature " +
-                           std::string(temperature_text) + ").";
+  const std::string rule =
+      select == "per-reward" ? "the per-reward rule (`[generate] select = \"per-reward\"`)" : "the highest composite reward";
+  const std::string note = "Policy: " + from + ". Each N keeps one of N lists sampled at temperature " +
+                           std::string(temperature_text) + ", by " + rule + ".";
   return e.report(rows, {note});
 }
 
