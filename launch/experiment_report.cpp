@@ -2,9 +2,11 @@
 // (every number that repeats exactly with the same config and seed),
 // timings.json (wall-clock seconds of this machine), report.md (one table)
 // and plots/*.png.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "launch/experiment.h"
@@ -56,6 +58,42 @@ std::string shown_path(const std::string& path, const fs::path& dir) {
   return !rel.empty() && rel.rfind("..", 0) != 0 ? rel : path;
 }
 
+// ablation: each reward's mean over the first and the last fifth of a
+// variant's GRPO steps (at least one step each), from its metrics.jsonl; a
+// reward the variant does not compute (weight 0) is absent. A step logged
+// twice (a resumed run) counts once, as last logged.
+const std::vector<std::string> kTrainingRewards = {"composite", "ret", "cov", "spec", "div", "struct"};
+
+Json training_rewards(const fs::path& metrics) {
+  std::ifstream in(metrics);
+  if (!in) throw std::runtime_error(metrics.string() + ": missing (its part did not finish)");
+  std::map<std::int64_t, Json> steps;
+  for (std::string line; std::getline(in, line);) {
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("step") || !j.contains("reward")) continue;
+    steps[j["step"].get<std::int64_t>()] = j["reward"];
+  }
+  if (steps.empty()) throw std::runtime_error(metrics.string() + ": no step logged");
+  const std::size_t n = steps.size(), span = std::max<std::size_t>(1, n / 5);
+  std::vector<Json> ordered;
+  for (auto& [step, reward] : steps) ordered.push_back(std::move(reward));
+  auto mean = [&](std::size_t from, const std::string& name) {
+    double sum = 0;
+    for (std::size_t i = from; i < from + span; ++i) {
+      if (!ordered[i].contains(name)) return Json(nullptr);
+      sum += ordered[i][name]["mean"].get<double>();
+    }
+    return Json(sum / static_cast<double>(span));
+  };
+  Json first = Json::object(), last = Json::object();
+  for (const std::string& name : kTrainingRewards) {
+    if (!ordered.front().contains(name)) continue;
+    first[name] = mean(0, name);
+    last[name] = mean(n - span, name);
+  }
+  return {{"steps", n}, {"steps_per_fifth", span}, {"first", first}, {"last", last}};
+}
+
 }  // namespace
 
 void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std::vector<std::string>& notes) {
@@ -72,6 +110,9 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
     const double with_lists = number(s, "users_with_lists");
     r["tokens_per_user"] = with_lists > 0 ? number(s, "generated_tokens") / with_lists : NAN;
     r["metrics"] = s.at("metrics");
+    if (options_.kind == "ablation") {
+      r["training"] = training_rewards(dir_ / row.keys.value("name", "") / "grpo" / "metrics.jsonl");
+    }
     results_rows.push_back(r);
     const double secs = number(s, "seconds");
     Json t;
@@ -199,6 +240,29 @@ void Experiment::write_report(const std::vector<ExperimentRow>& rows, const std:
      << " test users with future clicks (docs/metrics.md). Seconds are wall clock of generation, scoring and retrieval "
         "on this machine "
         "(timings.json); every other number is in results.json and repeats exactly with the same config and seed.\n";
+  if (kind == "ablation") {
+    const Json& first = results_rows.empty() ? Json() : results_rows[0]["training"];
+    const int span = first.is_object() ? first.value("steps_per_fifth", 0) : 0;
+    md << "\nTraining: each reward's mean over the first and the last fifth of the GRPO steps (" << span
+       << (span == 1 ? " step" : " steps")
+       << " each; grpo/metrics.jsonl of each row). A removed reward is not computed (–); each row's "
+          "composite is over its own rewards.\n\n| row";
+    for (const std::string& name : kTrainingRewards) md << " | " << name;
+    md << " |\n|---";
+    for (std::size_t i = 0; i < kTrainingRewards.size(); ++i) md << "|---";
+    md << "|\n";
+    for (const Json& r : results_rows) {
+      const Json& t = r["training"];
+      md << "| " << r.value("name", "");
+      for (const std::string& name : kTrainingRewards) {
+        md << " | "
+           << (t["first"].contains(name)
+                   ? fixed(number(t["first"], name), 3) + " → " + fixed(number(t["last"], name), 3)
+                   : "–");
+      }
+      md << " |\n";
+    }
+  }
   for (const std::string& n : notes) md << "\n" << n << "\n";
   if (!plots.empty()) {
     md << "\n";

@@ -98,6 +98,11 @@ outputs_present "ablation" "$tmp/ab" ablation.png
 for v in full no-ret no-cov no-spec no-div no-struct; do
   grep -q "\"name\": \"$v\"" "$tmp/ab/results.json" || fail "ablation: no row $v"
 done
+# The training table: every reward's first and last fifth, "–" for the removed one.
+grep -q '^| full | [0-9.]* → [0-9.]* | [0-9.]* → ' "$tmp/ab/report.md" || fail "ablation: no training row for full" "$(cat "$tmp/ab/report.md")"
+grep -q '^| no-div | [^|]* | [^|]* | [^|]* | [^|]* | – | [0-9.]* → ' "$tmp/ab/report.md" ||
+  fail "ablation: the no-div training row should show div as –" "$(cat "$tmp/ab/report.md")"
+grep -q '"steps_per_fifth"' "$tmp/ab/results.json" || fail "ablation: results.json lacks the training rewards"
 grep -q 'div.*weight = 0' "$tmp/ab/no-div/config.toml" ||
   grep -A1 '\[rewards.div\]' "$tmp/ab/no-div/config.toml" | grep -q 'weight = 0' || fail "ablation: no-div trains with div's weight"
 
