@@ -44,7 +44,8 @@ std::vector<std::size_t> choose_best_of_n(const std::vector<std::vector<news::Re
   if (users.empty()) return chosen;
   const std::size_t n = users.front().size();
   for (const auto& lists : users) {
-    if (lists.empty() || lists.size() != n) throw std::invalid_argument("best-of-N: every user needs the same N ≥ 1 lists");
+    if (lists.empty() || lists.size() != n)
+      throw std::invalid_argument("best-of-N: every user needs the same N ≥ 1 lists");
   }
   if (rule == "composite") {
     for (std::size_t u = 0; u < users.size(); ++u) chosen[u] = news::best_of_n(users[u]);

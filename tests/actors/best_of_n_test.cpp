@@ -1,12 +1,12 @@
 // Best-of-N's rules (actors/best_of_n.h) on a hand-worked batch where the
 // composite and the per-reward rule disagree.
+#include "actors/best_of_n.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <stdexcept>
-
-#include "actors/best_of_n.h"
 
 using namespace newsrl;
 
