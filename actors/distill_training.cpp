@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "actors/best_of_n.h"
 #include "actors/grpo_loop.h"
 #include "actors/lm_training.h"
 #include "actors/news_rollouts.h"
@@ -244,8 +245,24 @@ int train_on_policy(runtime::Cluster& cluster, const DistillTrainingOptions& o, 
 
 // ---- supervised ------------------------------------------------------------------
 
-// The teacher's list for every user (best of N by composite reward, the
-// first on ties), as SFT examples {"prompt", "target"}; written once,
+// Each sample's rewards as news::Rewards, grouped by user (n samples each),
+// for actors/best_of_n.h; a reward the config switches off stays NaN.
+std::vector<std::vector<news::Rewards>> rewards_by_user(const BatchScores& scores, std::size_t n) {
+  std::vector<std::vector<news::Rewards>> users(scores.rewards.size() / n, std::vector<news::Rewards>(n));
+  for (std::size_t i = 0; i < scores.rewards.size(); ++i) {
+    news::Rewards& r = users[i / n][i % n];
+    r.ret = r.cov = r.spec = r.div = r.structure = std::nan("");
+    r.composite = scores.rewards[i];
+    for (const auto& [name, values] : scores.parts) {
+      double& field = name == "ret" ? r.ret : name == "cov" ? r.cov : name == "spec" ? r.spec : name == "div" ? r.div : r.structure;
+      field = values[i];
+    }
+  }
+  return users;
+}
+
+// The teacher's list for every user (best of N by `select`, the first on
+// ties), as SFT examples {"prompt", "target"}; written once,
 // atomically, so a resumed run reuses them.
 void write_teacher_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& teacher_rollouts,
                          std::vector<runtime::ActorHandle<RewardWorker>>& reward_workers, const NewsPrompts& inputs,
@@ -269,11 +286,9 @@ void write_teacher_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& teach
     const std::vector<Sample> samples = sample_lists(teacher_rollouts, batch, index, o.best_of, sampling);
     const BatchScores scores = reward(samples);
     const std::size_t n = static_cast<std::size_t>(o.best_of);
+    const std::vector<std::size_t> keep = choose_best_of_n(rewards_by_user(scores, n), o.base.rewards, o.select);
     for (std::size_t p = 0; p < batch.size(); ++p) {
-      std::size_t best = p * n;
-      for (std::size_t i = p * n + 1; i < (p + 1) * n; ++i) {
-        if (scores.rewards[i] > scores.rewards[best]) best = i;
-      }
+      const std::size_t best = p * n + keep[p];
       chosen.push_back(scores.rewards[best]);
       lines << nlohmann::json{{"prompt", samples[best].prompt}, {"target", samples[best].completion}}.dump() << "\n";
     }
@@ -282,7 +297,7 @@ void write_teacher_lists(std::vector<runtime::ActorHandle<PolicyRollout>>& teach
   const MeanStd ms = mean_std(chosen);
   progress << "teacher lists: " << chosen.size() << " (";
   if (o.teacher_temperature > 0) {
-    progress << "best of " << o.best_of << " at temperature " << o.teacher_temperature;
+    progress << "best of " << o.best_of << " at temperature " << o.teacher_temperature << " by " << o.select;
   } else {
     progress << "greedy";
   }
@@ -344,7 +359,7 @@ int train_supervised(runtime::Cluster& cluster, const DistillTrainingOptions& o,
 }  // namespace
 
 std::string check_distill_options(const DistillTrainingOptions& o) {
-  auto need = [](bool ok, const char* key, const char* what) {
+  auto need = [](bool ok, const char* key, const std::string& what) {
     return ok ? std::string() : std::string("[distill] ") + key + ": " + what;
   };
   for (const std::string& problem : {
@@ -371,6 +386,8 @@ std::string check_distill_options(const DistillTrainingOptions& o) {
                 "must be at least 0 (0: the teacher's greedy list)"),
            need(o.teacher_temperature > 0 || o.best_of == 1, "best_of",
                 "must be 1 when teacher_temperature is 0: greedy lists are all the same"),
+           need(known_best_of_n_rule(o.select), "select",
+                "\"" + o.select + "\" (known: " + std::string(kBestOfNRules) + ")"),
            need(o.batch >= 1, "batch", "must be at least 1"),
            need(o.seq >= 2, "seq", "must be at least 2"),
        }) {

@@ -45,10 +45,11 @@ struct DistillTrainingOptions {
   std::int64_t log_every = 1;
   std::uint64_t seed = 0;
   // supervised only: teacher lists per user to pick the best from, the
-  // teacher's sampling temperature (0: its greedy list), and the
-  // fine-tuning batch (examples) and sequence limit (tokens).
+  // teacher's sampling temperature (0: its greedy list), the rule that
+  // picks, and the fine-tuning batch (examples) and sequence limit (tokens).
   int best_of = 1;
   double teacher_temperature = 1.0;
+  std::string select = "composite";  // which of best_of lists to keep (actors/best_of_n.h)
   std::int64_t batch = 8, seq = 512;
 };
 

@@ -130,6 +130,7 @@ void read_distill_config(const toml::table& root, const std::string& where, acto
   distill.get("seed", o.seed);
   distill.get("best_of", o.best_of);
   distill.get("teacher_temperature", o.teacher_temperature);
+  distill.get("select", o.select);
   distill.get("batch", o.batch);
   distill.get("seq", o.seq);
   teacher.finish();

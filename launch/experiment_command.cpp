@@ -504,7 +504,8 @@ int distill(Experiment& e) {
           number(recipe.temperature) + ", reverse KL (`" + recipe.kl +
           "`) against the teacher; `supervised` the teacher's " +
           (recipe.teacher_temperature > 0 ? "best-of-" + count(recipe.best_of) + " list at temperature " +
-                                                number(recipe.teacher_temperature)
+                                                number(recipe.teacher_temperature) +
+                                                (recipe.best_of > 1 ? " (by " + recipe.select + ")" : "")
                                           : std::string("greedy list")) +
           " for " +
           (supervised_users > 0 ? "at most " + count(supervised_users) + " training users" : "every training user") +

@@ -156,7 +156,7 @@ grep -qF "kl = 'sampled'" "$tmp/s/config.toml" || fail "sampled: config.toml lac
 # Supervised: the teacher's best-of-2 list per user, then SFT of the student.
 distill_config supervised full 4 >"$tmp/sup.toml"
 check "supervised" 0 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/sup"
-has "supervised" "(best of 2 at temperature 1)"
+has "supervised" "(best of 2 at temperature 1 by composite)"
 users=$(grep -c . "$tmp/world/users.jsonl")
 lists=$(wc -l <"$tmp/sup/teacher_lists.jsonl")
 [ "$lists" -ge 1 ] && [ "$lists" -le "$users" ] || fail "supervised: $lists teacher lists for $users users"
@@ -181,6 +181,17 @@ cmp -s "$tmp/greedy5/teacher_lists.jsonl" "$tmp/greedy6/teacher_lists.jsonl" && 
   fail "supervised greedy: the teacher lists differ with the seed"
 cmp -s "$tmp/greedy5/teacher_lists.jsonl" "$tmp/sup/teacher_lists.jsonl" &&
   fail "supervised greedy: the lists equal the sampled best-of-2 ones" || echo "ok   greedy lists differ from sampled ones"
+
+# The per-reward rule keeps one of the same best-of-2 lists (the same
+# samples: every kept list is one of the composite run's candidates, which
+# the progress line names); an unknown rule is one line, exit 2.
+check "supervised per-reward" 0 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/pr" \
+  --set distill.select=per-reward --set distill.steps=1
+has "supervised per-reward" "best of 2 at temperature 1 by per-reward"
+[ "$(wc -l <"$tmp/pr/teacher_lists.jsonl")" -eq "$(wc -l <"$tmp/sup/teacher_lists.jsonl")" ] ||
+  fail "supervised per-reward: another number of teacher lists"
+check "unknown select" 2 "$bin" train distill --config "$tmp/sup.toml" --run "$tmp/e9" --set distill.select=best
+has "unknown select" '[distill] select: "best" (known: composite, per-reward)'
 
 # None: the GRPO recipe on the student.
 distill_config none full 3 >"$tmp/none.toml"
