@@ -254,7 +254,11 @@ std::vector<std::vector<news::Rewards>> rewards_by_user(const BatchScores& score
     r.ret = r.cov = r.spec = r.div = r.structure = std::nan("");
     r.composite = scores.rewards[i];
     for (const auto& [name, values] : scores.parts) {
-      double& field = name == "ret" ? r.ret : name == "cov" ? r.cov : name == "spec" ? r.spec : name == "div" ? r.div : r.structure;
+      double& field = name == "ret"    ? r.ret
+                      : name == "cov"  ? r.cov
+                      : name == "spec" ? r.spec
+                      : name == "div"  ? r.div
+                                       : r.structure;
       field = values[i];
     }
   }
