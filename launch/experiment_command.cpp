@@ -38,6 +38,8 @@ const std::vector<std::string> kRewards = {"ret", "cov", "spec", "div", "struct"
 const std::vector<std::string> kPrefixToData = {"world", "tokenizer", "index", "clean", "sft-data"};
 const std::vector<std::string> kPrefixToClean = {"world", "tokenizer", "index", "clean"};
 const std::vector<std::string> kPrefixToSft = {"world", "tokenizer", "index", "clean", "sft-data", "sft"};
+// scaling's presets under --budget small when --sizes is not given (docs/experiments.md, "Budget").
+const std::vector<std::string> kSmallBudgetSizes = {"nano", "micro", "mini"};
 
 struct ExperimentFlags {
   std::string config, out;
@@ -45,6 +47,7 @@ struct ExperimentFlags {
   bool resume = false;
   ExperimentOptions options;
   std::vector<CLI::Option*> choices;  // options that --resume takes from experiment.json instead
+  CLI::Option* sizes = nullptr;       // scaling's --sizes, whose default depends on --budget
 };
 
 // A copy of `root` with table.key = value.
@@ -554,6 +557,8 @@ int run_experiment(const ExperimentFlags& f, const char* version) {
     root = load_run_config(f.config, {});
     apply_budget(root, options.budget);
     for (const std::string& s : f.sets) apply_override(root, s);
+    // The small preset's SFT and GRPO alone take about 40 minutes on one core at this budget.
+    if (f.sizes != nullptr && f.sizes->count() == 0 && options.budget == "small") options.sizes = kSmallBudgetSizes;
   }
   if (options.kind == "distill" && options.teacher_preset.empty()) {
     options.teacher_preset = root["run"]["preset"].value_or(std::string("micro"));
@@ -673,8 +678,11 @@ Runner add_experiment_commands(CLI::App& app, const char* version) {
                                          "default: this experiment's own SFT + GRPO run")
                                ->check(CLI::ExistingFile));
     } else if (name == "scaling") {
-      f->choices.push_back(
-          c->add_option("--sizes", o.sizes, "Model presets, comma-separated")->delimiter(',')->capture_default_str());
+      f->sizes = c->add_option("--sizes", o.sizes,
+                               "Model presets, comma-separated (default: nano,micro,mini,small; nano,micro,mini "
+                               "under --budget small)")
+                     ->delimiter(',');
+      f->choices.push_back(f->sizes);
       f->choices.push_back(c->add_option("--eval-n", o.eval_n, "N of the evaluation; 0: [generate] n of the config")
                                ->capture_default_str());
     } else if (name == "ablation") {

@@ -87,10 +87,14 @@ check "two ranks" 0 mpirun --oversubscribe -np 2 "$bin" experiment best-of-n --c
 cmp -s "$tmp/bon/results.json" "$tmp/two/results.json" ||
   fail "two ranks: results.json differs from one rank" "$(diff "$tmp/bon/results.json" "$tmp/two/results.json")"
 
-check "scaling" 0 "$bin" experiment scaling --config "$tmp/tiny.toml" --out "$tmp/sc" --sizes nano,micro
+# No --sizes under the default budget: nano, micro and mini, not small.
+check "scaling" 0 "$bin" experiment scaling --config "$tmp/tiny.toml" --out "$tmp/sc"
 has "scaling" "tokenizer: taken from"
 outputs_present "scaling" "$tmp/sc" scaling.png
-grep -q '"preset": "micro"' "$tmp/sc/results.json" || fail "scaling: no micro row"
+for p in nano micro mini; do
+  grep -q "\"preset\": \"$p\"" "$tmp/sc/results.json" || fail "scaling: no $p row"
+done
+grep -q '"preset": "small"' "$tmp/sc/results.json" && fail "scaling: --budget small ran the small preset"
 [ -e "$tmp/sc/micro/world" ] && fail "scaling: micro/ rebuilt the shared world"
 
 check "ablation" 0 "$bin" experiment ablation --config "$tmp/tiny.toml" --out "$tmp/ab"
