@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Wall-clock time of each `newsrl experiment` at its default budget (`small`)
 # on the quickstart config, one after the other, against the 30-minute aim
-# of docs/experiments.md ("Budget"). Run it on a quiet machine: OpenMP's
-# fork-join kernels slow many times over when another job shares the cores.
+# of docs/experiments.md ("Budget"). Run it on a quiet machine, or as two
+# copies side by side with THREADS=1 so that each experiment has one core:
+# OpenMP's fork-join kernels slow many times over when jobs share cores.
 # Prints one JSON line per experiment and writes them to OUT/timings.jsonl:
 #   {"experiment":..,"seconds":..,"status":..,"threads":..,"load_before":..}
 #
