@@ -9,6 +9,7 @@ packages=(
   libboost-serialization-dev            # runtime: wire format
   libhdf5-dev hdf5-tools zlib1g-dev     # runtime: checkpoint store (CRC-32 from zlib)
   libopenblas-dev                       # kernels: CPU GEMM
+  libopenblas-openmp-dev                # its OpenMP build, which kernels/ links: one thread pool, not two
   libfaiss-dev                          # news: ANN index
   liblapack-dev                         # news: QR and SVD of the LSA fit (libfaiss-dev needs it too)
   libtomlplusplus-dev                   # configs
