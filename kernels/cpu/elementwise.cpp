@@ -1,4 +1,5 @@
 // Element-wise kernels: arithmetic, casts, activations, SwiGLU, bias, dropout.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/cpu_ops.h"
@@ -69,7 +70,7 @@ double sum_squares(const Tensor& x) {
   const float* p = x.data<float>();
   const I n = x.numel();
   double s = 0;
-#pragma omp parallel for reduction(+ : s) schedule(static) if (n >= kParallelWork)
+#pragma omp parallel for simd reduction(+ : s) schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) s += static_cast<double>(p[i]) * p[i];
   return s;
 }
@@ -89,12 +90,20 @@ void bias_backward(Tensor& dbias, const Tensor& dy) {
   float* db = dbias.data<float>();
   const float* g = dy.data<float>();
   const I cols = dy.dim(-1), rows = dy.shape().rows();
-  // Column sums, parallel over columns so that no two threads write one element.
+  // Column sums, parallel over blocks of columns so that no two threads write one element; each column
+  // is summed over rows in order whatever the thread count, and the rows are read contiguously.
+  constexpr I kBlock = 64;
+  const I blocks = (cols + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelWork)
-  for (I j = 0; j < cols; ++j) {
-    double s = 0;
-    for (I r = 0; r < rows; ++r) s += g[r * cols + j];
-    db[j] += static_cast<float>(s);
+  for (I b = 0; b < blocks; ++b) {
+    const I j0 = b * kBlock, width = std::min(kBlock, cols - j0);
+    double s[kBlock] = {};
+    for (I r = 0; r < rows; ++r) {
+      const float* row = g + r * cols + j0;
+#pragma omp simd
+      for (I j = 0; j < width; ++j) s[j] += row[j];
+    }
+    for (I j = 0; j < width; ++j) db[j0 + j] += static_cast<float>(s[j]);
   }
 }
 
@@ -146,7 +155,7 @@ void unary_forward(Unary op, Tensor& out, const Tensor& x) {
   float* o = out.data<float>();
   const float* p = x.data<float>();
   const I n = x.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] = unary_value(op, p[i]);
 }
 
@@ -154,7 +163,7 @@ void unary_backward(Unary op, Tensor& dx, const Tensor& dout, const Tensor& x) {
   float* d = dx.data<float>();
   const float *g = dout.data<float>(), *p = x.data<float>();
   const I n = x.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) d[i] += g[i] * unary_slope(op, p[i]);
 }
 
@@ -162,7 +171,7 @@ void swiglu_forward(Tensor& out, const Tensor& gate, const Tensor& up) {
   float* o = out.data<float>();
   const float *g = gate.data<float>(), *u = up.data<float>();
   const I n = out.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) o[i] = g[i] * sigmoid(g[i]) * u[i];
 }
 
@@ -170,7 +179,7 @@ void swiglu_backward(Tensor& dgate, Tensor& dup, const Tensor& dout, const Tenso
   float *dg = dgate.data<float>(), *du = dup.data<float>();
   const float *d = dout.data<float>(), *g = gate.data<float>(), *u = up.data<float>();
   const I n = gate.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelWork)
   for (I i = 0; i < n; ++i) {
     const float s = sigmoid(g[i]);
     du[i] += d[i] * g[i] * s;

@@ -1,8 +1,11 @@
 // Element-wise kernels: values against std:: math in double, gradients by
 // finite differences, casts, and dropout's mask.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "gradcheck.h"
 
@@ -89,6 +92,28 @@ TEST(Elementwise, BiasAndItsGradient) {
     bias_backward(grads[1], dy);
   };
   g.run();
+}
+
+// Wide enough to run on both threads and to span column blocks with a remainder: each column's sum is
+// the rows' sum in order, so one thread and two give the same bits.
+TEST(Elementwise, BiasGradientOfManyRowsIsTheColumnSumOnAnyThreadCount) {
+  const std::int64_t rows = 300, cols = 130;
+  Tensor dy = random_tensor({rows, cols}, 33);
+  const auto v = dy.to_vector<float>();
+  std::vector<double> want(cols, 0.25);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < cols; ++j) want[j] += v[r * cols + j];
+  std::vector<std::vector<float>> got;
+  const int before = omp_get_max_threads();
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    Tensor db = Tensor::from(std::vector<float>(cols, 0.25f), {cols});
+    bias_backward(db, dy);
+    expect_close(db, want, 1e-4, 1e-6, "bias_backward");
+    got.push_back(db.to_vector<float>());
+  }
+  omp_set_num_threads(before);
+  EXPECT_EQ(got[0], got[1]);
 }
 
 TEST(Elementwise, ArithmeticAndReductions) {
