@@ -9,8 +9,11 @@
 #
 #   bench/compare_engine.sh                      # micro, mini, small; threads = nproc
 #   PRESETS=micro THREADS=2 bench/compare_engine.sh
+#   ROUNDS=5 PRESETS=small bench/compare_engine.sh   # 5 pairs each, then the median ratio
 #
-# Knobs (env): PRESETS, MODES ("train generate"), THREADS, TRAIN_BATCH/TRAIN_SEQ/
+# Knobs (env): PRESETS, MODES ("train generate"), THREADS, ROUNDS (1; with more, every
+# pair runs that many times, one engine right after the other, and a last line per preset
+# and mode gives the median ratio: the VM's speed drifts by 20-30% within minutes), TRAIN_BATCH/TRAIN_SEQ/
 # TRAIN_STEPS (8/128/5), GEN_BATCH/GEN_SEQ/GEN_STEPS (8/64/5), NEWSRL (build/bin/newsrl),
 # WEIGHTS (float32 | bfloat16: generation's weights, on both engines; PyTorch
 # then computes in bf16, newsrl keeps float32 activations and sums).
@@ -27,6 +30,7 @@ PY=/usr/bin/python3
 PRESETS=${PRESETS:-micro mini small}
 MODES=${MODES:-train generate}
 THREADS=${THREADS:-$(nproc)}
+ROUNDS=${ROUNDS:-1}
 
 if [[ ! -x $NEWSRL ]]; then
   echo "compare_engine.sh: $NEWSRL is missing; build it first (cmake --preset ... && cmake --build build)" >&2
@@ -43,6 +47,9 @@ if grep -q -- --threads <<<"$help"; then newsrl_threads=(--threads "$THREADS"); 
 export OMP_NUM_THREADS=$THREADS
 torch_env=(OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-$THREADS}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}")
 
+pairs=$(mktemp)
+trap 'rm -f "$pairs"' EXIT
+for ((round = 1; round <= ROUNDS; round++)); do
 for preset in $PRESETS; do
   for mode in $MODES; do
     if [[ $mode == train ]]; then
@@ -76,3 +83,20 @@ print(json.dumps({"mode": mode, "preset": preset, "weights": n.get("weights", "f
 EOF
   done
 done
+done | tee "$pairs"
+if ((ROUNDS > 1)); then
+  "$PY" - "$pairs" <<'EOF'
+import json, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    runs.setdefault((r["mode"], r["preset"], r["weights"]), []).append(r)
+for (mode, preset, weights), rs in runs.items():
+    ratios = sorted(r["ratio"] for r in rs)
+    print(json.dumps({"mode": mode, "preset": preset, "weights": weights, "rounds": len(rs),
+                      "median_ratio": round(statistics.median(ratios), 3), "min_ratio": ratios[0], "max_ratio": ratios[-1],
+                      "median_newsrl_tokens_per_s": round(statistics.median(r["newsrl_tokens_per_s"] for r in rs), 1),
+                      "median_pytorch_tokens_per_s": round(statistics.median(r["pytorch_tokens_per_s"] for r in rs), 1)},
+                     separators=(",", ":")))
+EOF
+fi
