@@ -72,17 +72,29 @@ Tensor id_matrix(const nlohmann::json& j, const std::string& where, std::int64_t
 }
 
 // Measured sgemm FLOP/s of this machine (1024³ products), the yardstick of model FLOPs utilisation.
-double sgemm_flops() {
-  const int n = 1024;
-  std::vector<float> a(n * n, 1.0f), b(n * n, 0.5f), c(n * n);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-  const int reps = 4;
-  const auto t0 = Clock::now();
-  for (int i = 0; i < reps; ++i) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+// The machine's sgemm rate, sampled between the timed training steps: a VM's speed drifts by 20-30% within
+// minutes, so a rate measured once before or after the steps can be far from the one they ran at.
+class SgemmProbe {
+ public:
+  void sample() {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a_.data(), kN, b_.data(), kN, 0.0f,
+                c_.data(), kN);
+    const auto t0 = Clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a_.data(), kN, b_.data(), kN, 0.0f,
+                c_.data(), kN);
+    rates_.push_back(2.0 * kN * kN * kN / std::chrono::duration<double>(Clock::now() - t0).count());
   }
-  return 2.0 * n * n * n * reps / std::chrono::duration<double>(Clock::now() - t0).count();
-}
+  double median() {
+    std::sort(rates_.begin(), rates_.end());
+    return rates_[rates_.size() / 2];
+  }
+
+ private:
+  static constexpr int kN = 1024;
+  std::vector<float> a_ = std::vector<float>(kN * kN, 1.0f), b_ = std::vector<float>(kN * kN, 0.5f),
+                     c_ = std::vector<float>(kN * kN);
+  std::vector<double> rates_;
+};
 
 struct Options {
   std::string preset, config_path, out, ckpt, tokens, prompt_ids, mode = "train", weights = "float32";
@@ -205,14 +217,19 @@ int bench(const Options& o) {
     };
     step();
     step();  // warm-up: caches filled, pages touched
-    const auto t0 = Clock::now();
-    for (std::int64_t i = 0; i < o.steps; ++i) step();
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    SgemmProbe probe;
+    double secs = 0;
+    for (std::int64_t i = 0; i < o.steps; ++i) {
+      const auto t0 = Clock::now();
+      step();
+      secs += std::chrono::duration<double>(Clock::now() - t0).count();
+      probe.sample();
+    }
     const double tokens = static_cast<double>(o.batch * o.seq * o.steps);
     // Model FLOPs: 6 per parameter per token (forward and backward), plus causal attention.
     const double flops_per_token = 6.0 * static_cast<double>(c.parameter_count()) +
                                    6.0 * static_cast<double>(c.num_hidden_layers * o.seq * c.hidden_size);
-    const double peak = sgemm_flops();
+    const double peak = probe.median();
     r["tokens_per_s"] = tokens / secs;
     r["step_ms"] = secs / static_cast<double>(o.steps) * 1e3;
     r["model_gflops"] = tokens * flops_per_token / secs / 1e9;
