@@ -77,7 +77,7 @@ void CausalLM::init(std::uint64_t seed) {
   }
 }
 
-Value CausalLM::logits(Graph& g, const Tensor& ids, bool trainable) {
+Value CausalLM::hidden(Graph& g, const Tensor& ids, bool trainable) {
   if (ids.ndim() != 2) throw std::invalid_argument("input ids " + ids.str() + " should be [batch, tokens]");
   const std::int64_t b = ids.dim(0), t = ids.dim(1), h = config_.hidden_size, d = config_.head_dim();
   const std::int64_t hq = config_.num_attention_heads, hkv = config_.num_key_value_heads;
@@ -105,8 +105,29 @@ Value CausalLM::logits(Graph& g, const Tensor& ids, bool trainable) {
     Value up = fn::linear(g, n2, P(blk.up));
     x = fn::add(g, x, fn::linear(g, fn::swiglu(g, gate, up), P(blk.down)));
   }
-  x = fn::rmsnorm(g, x, P(final_norm_), eps);
-  return fn::linear(g, x, P(head_));
+  return fn::rmsnorm(g, x, P(final_norm_), eps);
+}
+
+Value CausalLM::logits(Graph& g, const Tensor& ids, bool trainable) {
+  return fn::linear(g, hidden(g, ids, trainable), trainable ? g.param(*head_) : g.constant(head_->value));
+}
+
+Value CausalLM::logits_at(Graph& g, const Tensor& ids, const Tensor& positions, bool trainable) {
+  if (positions.ndim() != 1 || positions.dtype() != kernels::DType::i32 || positions.device() != kernels::Device::cpu) {
+    throw std::invalid_argument("logits_at: positions " + positions.str() + " should be int32 [M] on the host");
+  }
+  const Value h = hidden(g, ids, trainable);
+  const std::int64_t rows = h.shape().rows();
+  const std::int32_t* p = positions.data<std::int32_t>();
+  for (std::int64_t i = 0; i < positions.numel(); ++i) {
+    if (p[i] < 0 || p[i] >= rows) {
+      throw std::invalid_argument("logits_at: position " + std::to_string(p[i]) + " outside the " +
+                                  std::to_string(rows) + " rows of ids " + ids.str());
+    }
+  }
+  // A row gather is an embedding lookup into the hidden states (its backward scatters the rows back).
+  const Value picked = fn::embedding(g, fn::view(g, h, {rows, config_.hidden_size}), positions);
+  return fn::linear(g, picked, trainable ? g.param(*head_) : g.constant(head_->value));
 }
 
 Value CausalLM::loss(Graph& g, const Tensor& ids, const Tensor& labels) {
@@ -117,12 +138,31 @@ Value CausalLM::loss(Graph& g, const Tensor& ids, const Tensor& labels) {
   // Shift: position t is scored on the label at t + 1; the last position on
   // nothing. Built on the host (device labels are read back first);
   // cross_entropy copies them to the model's device.
-  Tensor targets = Tensor::empty({b * t}, kernels::DType::i32);
   const Tensor host_labels = labels.to(kernels::Device::cpu);
   const std::int32_t* l = host_labels.data<std::int32_t>();
+  auto label = [&](std::int64_t i, std::int64_t j) { return j + 1 < t ? l[i * t + j + 1] : kernels::kIgnoreIndex; };
+  std::int64_t scored = 0;
+  for (std::int64_t i = 0; i < b; ++i) {
+    for (std::int64_t j = 0; j < t; ++j) scored += label(i, j) != kernels::kIgnoreIndex;
+  }
+  // Where at most half the positions are scored (a warm start's prompts carry no labels), the LM head and
+  // the cross-entropy run on those rows alone; the mean is over the same targets either way.
+  if (scored > 0 && 2 * scored <= b * t) {
+    Tensor positions = Tensor::empty({scored}, kernels::DType::i32), targets = Tensor::empty({scored}, kernels::DType::i32);
+    std::int32_t *pp = positions.data<std::int32_t>(), *pt = targets.data<std::int32_t>();
+    for (std::int64_t i = 0; i < b; ++i) {
+      for (std::int64_t j = 0; j < t; ++j) {
+        if (label(i, j) == kernels::kIgnoreIndex) continue;
+        *pp++ = static_cast<std::int32_t>(i * t + j);
+        *pt++ = label(i, j);
+      }
+    }
+    return fn::cross_entropy(g, logits_at(g, ids, positions), targets);
+  }
+  Tensor targets = Tensor::empty({b * t}, kernels::DType::i32);
   std::int32_t* out = targets.data<std::int32_t>();
   for (std::int64_t i = 0; i < b; ++i) {
-    for (std::int64_t j = 0; j < t; ++j) out[i * t + j] = j + 1 < t ? l[i * t + j + 1] : kernels::kIgnoreIndex;
+    for (std::int64_t j = 0; j < t; ++j) out[i * t + j] = label(i, j);
   }
   Value z = logits(g, ids);
   return fn::cross_entropy(g, fn::view(g, z, {b * t, config_.vocab_size}), targets);

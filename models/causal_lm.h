@@ -39,6 +39,10 @@ class CausalLM {
   // model's device), on the model's device. With trainable = false
   // nothing is recorded for a backward (inference).
   Value logits(Graph& g, const Tensor& ids, bool trainable = true);
+  // Logits [M, vocab] at M positions only (int32 [M] on the host, each
+  // b * T + t: a row of the [B * T, vocab] logits): a loss that scores a few
+  // positions of long sequences (a prompt's list) skips the LM head elsewhere.
+  Value logits_at(Graph& g, const Tensor& ids, const Tensor& positions, bool trainable = true);
   // Mean next-token cross-entropy, Hugging Face's convention: logits at t
   // predict labels at t + 1; labels of kernels::kIgnoreIndex are skipped.
   Value loss(Graph& g, const Tensor& ids, const Tensor& labels);
@@ -55,6 +59,8 @@ class CausalLM {
 
  private:
   Parameter& add(const std::string& name, const Shape& shape);
+  // The final norm's output [B, T, hidden], which the LM head reads.
+  Value hidden(Graph& g, const Tensor& ids, bool trainable);
   kernels::Device device_ = kernels::Device::cpu;
   std::vector<Block> blocks_;
   Parameter *embed_ = nullptr, *final_norm_ = nullptr, *head_ = nullptr;

@@ -127,15 +127,19 @@ Value distill_step_loss(Graph& g, CausalLM& student, const std::vector<DistillSe
     }
     t = std::max<std::int64_t>(t, static_cast<std::int64_t>(s.prompt.size() + s.completion.size()));
   }
-  const std::int64_t b = static_cast<std::int64_t>(batch.size()), rows = b * t;
-  // Right-padded ids; row (i, p - 1) predicts completion token j at position p = |prompt| + j.
+  const std::int64_t b = static_cast<std::int64_t>(batch.size());
+  std::int64_t rows = 0;  // one per completion token
+  for (const DistillSequence& s : batch) rows += static_cast<std::int64_t>(s.completion.size());
+  if (rows == 0) throw std::invalid_argument("distill step: no sequence has a completion token");
+  // Right-padded ids; position (i, p - 1) predicts completion token j at p = |prompt| + j. Only those
+  // positions are scored, one row each, in order: the LM head skips the prompts.
   Tensor ids = Tensor::zeros({b, t}, k::DType::i32);
   Tensor targets = Tensor::empty({rows}, k::DType::i32);
+  std::vector<std::int32_t> positions;
   std::vector<float> old(static_cast<std::size_t>(rows), 0.0f), teacher(static_cast<std::size_t>(rows), 0.0f);
   Tensor teacher_rows = full ? Tensor::zeros({rows, vocab}) : Tensor();
   std::int32_t* pid = ids.data<std::int32_t>();
   std::int32_t* pt = targets.data<std::int32_t>();
-  std::fill(pt, pt + rows, k::kIgnoreIndex);
   std::int64_t tokens = 0;
   for (std::int64_t i = 0; i < b; ++i) {
     const DistillSequence& s = batch[static_cast<std::size_t>(i)];
@@ -144,7 +148,8 @@ Value distill_step_loss(Graph& g, CausalLM& student, const std::vector<DistillSe
     for (std::size_t j = 0; j < s.completion.size(); ++j, ++p) {
       const std::int32_t id = s.completion[j];
       if (id < 0 || id >= vocab) throw std::invalid_argument("distill step: token id " + std::to_string(id) + " out of range");
-      const std::int64_t r = i * t + p - 1;
+      const std::int64_t r = tokens;
+      positions.push_back(static_cast<std::int32_t>(i * t + p - 1));
       pid[i * t + p] = id;
       pt[r] = id;
       old[static_cast<std::size_t>(r)] = s.old_logprobs[j];
@@ -156,7 +161,7 @@ Value distill_step_loss(Graph& g, CausalLM& student, const std::vector<DistillSe
       ++tokens;
     }
   }
-  Value logits = fn::view(g, student.logits(g, ids, true), {rows, vocab});
+  Value logits = student.logits_at(g, ids, Tensor::from(positions, {static_cast<std::int64_t>(positions.size())}), true);
   Value loss;
   double kl_sum = 0, clipped = 0;
   if (full) {

@@ -28,16 +28,13 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
     }
     t = std::max<std::int64_t>(t, static_cast<std::int64_t>(s.prompt.size() + s.completion.size()));
   }
-  const std::int64_t b = static_cast<std::int64_t>(batch.size()), rows = b * t;
-  // Right-padded ids; row (i, p - 1) predicts completion token j at position p = |prompt| + j.
+  const std::int64_t b = static_cast<std::int64_t>(batch.size());
+  // Right-padded ids; position (i, p - 1) predicts completion token j at p = |prompt| + j. Only those
+  // positions are scored, one row each, in order: the LM head skips the prompts.
   Tensor ids = Tensor::zeros({b, t}, k::DType::i32);
-  Tensor targets = Tensor::empty({rows}, k::DType::i32);
-  Tensor old = Tensor::zeros({rows}), adv = Tensor::zeros({rows});
   std::int32_t* pid = ids.data<std::int32_t>();
-  std::int32_t* pt = targets.data<std::int32_t>();
-  std::fill(pt, pt + rows, k::kIgnoreIndex);
-  float *po = old.data<float>(), *pa = adv.data<float>();
-  std::int64_t tokens = 0;
+  std::vector<std::int32_t> positions, target_ids;
+  std::vector<float> old_lp, advantages;
   for (std::int64_t i = 0; i < b; ++i) {
     const PolicySample& s = batch[static_cast<std::size_t>(i)];
     std::int64_t p = 0;
@@ -46,14 +43,18 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
       const std::int32_t id = s.completion[j];
       if (id < 0 || id >= vocab) throw std::invalid_argument("policy step: token id " + std::to_string(id) + " out of range");
       pid[i * t + p] = id;
-      pt[i * t + p - 1] = id;
-      po[i * t + p - 1] = s.old_logprobs[j];
-      pa[i * t + p - 1] = s.advantage;
-      ++tokens;
+      positions.push_back(static_cast<std::int32_t>(i * t + p - 1));
+      target_ids.push_back(id);
+      old_lp.push_back(s.old_logprobs[j]);
+      advantages.push_back(s.advantage);
     }
   }
+  const std::int64_t tokens = static_cast<std::int64_t>(positions.size());
+  if (tokens == 0) throw std::invalid_argument("policy step: no sample has a completion token");
+  const Tensor targets = Tensor::from(target_ids, {tokens});
+  const Tensor old = Tensor::from(old_lp, {tokens}), adv = Tensor::from(advantages, {tokens});
   auto logprobs = [&](CausalLM& model, bool trainable) {
-    Value logits = fn::view(g, model.logits(g, ids, trainable), {rows, vocab});
+    Value logits = model.logits_at(g, ids, Tensor::from(positions, {static_cast<std::int64_t>(positions.size())}), trainable);
     if (o.temperature != 1.0f) logits = fn::scale(g, logits, 1.0f / o.temperature);
     return fn::token_logprobs(g, logits, targets);
   };
@@ -68,8 +69,8 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
     const float* l = lp_host.data<float>();
     double ratio_sum = 0, log_ratio_sum = 0, kl_sum = 0;
     std::int64_t clipped = 0;
-    for (std::int64_t r = 0; r < rows; ++r) {
-      if (pt[r] == k::kIgnoreIndex) continue;
+    const float* po = old_lp.data();
+    for (std::int64_t r = 0; r < tokens; ++r) {
       const double ratio = std::exp(static_cast<double>(l[r]) - po[r]);
       ratio_sum += ratio;
       log_ratio_sum += static_cast<double>(l[r]) - po[r];

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "fixture.h"
+#include "models/functional.h"
 
 using namespace newsrl;
 using namespace newsrl::models;
@@ -51,6 +52,50 @@ TEST(CausalLM, LogitsLossAndEveryGradientMatchPyTorch) {
   expect_close(loss.tensor(), t.fx.tensor("loss"), 1e-5, 1e-6, "loss");
   g.backward(loss);
   for (Parameter* p : t.model.parameters()) expect_close(p->grad, t.fx.tensor("grad/" + p->name), 1e-3, 1e-6, p->name);
+}
+
+// A loss that scores a few positions (a warm start's list after its prompt) takes the LM head at those
+// rows only (logits_at); its value and every gradient must equal the full logits' masked cross-entropy,
+// which the test above holds to PyTorch.
+TEST(CausalLM, ALossOnAFewPositionsEqualsTheFullLogitsMaskedLoss) {
+  Twin t;
+  const std::int64_t b = t.ids.dim(0), n = t.ids.dim(1), vocab = t.model.config().vocab_size;
+  Tensor labels = Tensor::from(std::vector<std::int32_t>(static_cast<std::size_t>(b * n), kernels::kIgnoreIndex), {b, n});
+  const std::int32_t* id = t.ids.data<std::int32_t>();
+  std::int32_t* l = labels.data<std::int32_t>();
+  const std::vector<std::int64_t> scored = {5, 6, n + 2};  // labels at t + 1 score positions t = 4, 5 and (1, 1)
+  for (std::int64_t at : scored) l[at] = id[at];
+  Graph g;
+  t.model.zero_grad();
+  Value few = t.model.loss(g, t.ids, labels);
+  g.backward(few);
+  std::vector<Tensor> grads;
+  for (Parameter* p : t.model.parameters()) grads.push_back(p->grad.clone());
+
+  g.clear();
+  t.model.zero_grad();
+  std::vector<std::int32_t> shifted(static_cast<std::size_t>(b * n), kernels::kIgnoreIndex);
+  for (std::int64_t at : scored) shifted[static_cast<std::size_t>(at - 1)] = id[at];
+  Value full = fn::cross_entropy(g, fn::view(g, t.model.logits(g, t.ids), {b * n, vocab}), Tensor::from(shifted, {b * n}));
+  g.backward(full);
+  expect_close(few.tensor(), full.tensor(), 1e-6, 1e-7, "loss");
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    Parameter* p = t.model.parameters()[i];
+    expect_close(grads[i], p->grad, 1e-3, 1e-6, p->name);  // the sums run in another order
+  }
+
+  g.clear();
+  const Tensor rows = Tensor::from(std::vector<std::int32_t>{4, 5, static_cast<std::int32_t>(n + 1)}, {3});
+  const std::vector<float> at = t.model.logits_at(g, t.ids, rows, false).tensor().to_vector<float>();
+  const std::vector<float> all = t.model.logits(g, t.ids, false).tensor().to_vector<float>();
+  ASSERT_EQ(at.size(), static_cast<std::size_t>(3 * vocab));
+  for (std::int64_t r = 0; r < 3; ++r) {
+    for (std::int64_t v = 0; v < vocab; ++v) {
+      EXPECT_NEAR(at[r * vocab + v], all[rows.data<std::int32_t>()[r] * vocab + v], 1e-5);
+    }
+  }
+  const Tensor outside = Tensor::from(std::vector<std::int32_t>{static_cast<std::int32_t>(b * n)}, {1});
+  EXPECT_THROW(t.model.logits_at(g, t.ids, outside), std::invalid_argument);
 }
 
 TEST(CausalLM, TenAdamWStepsFollowPyTorch) {
