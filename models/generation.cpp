@@ -378,13 +378,17 @@ std::vector<Scored> score(CausalLM& model, const std::vector<std::vector<std::in
     const std::int64_t t = static_cast<std::int64_t>(seq.size()), p = static_cast<std::int64_t>(prompts[i].size());
     const std::int64_t len = static_cast<std::int64_t>(continuations[i].size());
     if (p == 0) throw std::invalid_argument("score: prompt " + std::to_string(i) + " is empty");
-    Graph g;
-    const Tensor logits = model.logits(g, Tensor::from(seq, {1, t}), false).tensor().view({t, vocab});
-    // Rows p-1 .. t-2 predict the continuation's tokens (log-softmax on the
-    // model's device, read on the host).
+    // Positions p-1 .. t-2 predict the continuation's tokens: the LM head runs at those alone
+    // (log-softmax on the model's device, read on the host).
     Scored s;
-    s.rows = Tensor::empty({len, vocab}, k::DType::f32, logits.device());
-    if (len > 0) k::softmax_forward(s.rows, logits.slice(p - 1, t - 1), true);
+    s.rows = Tensor::empty({len, vocab}, k::DType::f32, model.device());
+    if (len > 0) {
+      std::vector<std::int32_t> at(static_cast<std::size_t>(len));
+      for (std::int64_t j = 0; j < len; ++j) at[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(p - 1 + j);
+      Graph g;
+      const Tensor logits = model.logits_at(g, Tensor::from(seq, {1, t}), Tensor::from(at, {len}), false).tensor();
+      k::softmax_forward(s.rows, logits, true);
+    }
     s.rows = s.rows.to(k::Device::cpu);
     const float* r = s.rows.data<float>();
     for (std::int64_t j = 0; j < len; ++j)
