@@ -71,9 +71,9 @@ Tensor id_matrix(const nlohmann::json& j, const std::string& where, std::int64_t
   return Tensor::from(ids, {static_cast<std::int64_t>(j.size()), static_cast<std::int64_t>(cols)});
 }
 
-// Measured sgemm FLOP/s of this machine (1024³ products), the yardstick of model FLOPs utilisation.
-// The machine's sgemm rate, sampled between the timed training steps: a VM's speed drifts by 20-30% within
-// minutes, so a rate measured once before or after the steps can be far from the one they ran at.
+// This machine's sgemm FLOP/s (1024³ products), the yardstick of model FLOPs utilisation, sampled between
+// the timed training steps: a VM's speed drifts by 20-30% within minutes, so a rate measured once before or
+// after the steps can be far from the one they ran at.
 class SgemmProbe {
  public:
   void sample() {

@@ -174,7 +174,6 @@ Value distill_step_loss(Graph& g, CausalLM& student, const std::vector<DistillSe
     if (stats != nullptr) {
       const std::vector<float> l = lp.tensor().to_vector<float>();
       for (std::int64_t r = 0; r < rows; ++r) {
-        if (pt[r] == k::kIgnoreIndex) continue;
         const std::size_t u = static_cast<std::size_t>(r);
         kl_sum += static_cast<double>(old[u]) - teacher[u];
         const double ratio = std::exp(static_cast<double>(l[u]) - old[u]);

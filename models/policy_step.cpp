@@ -54,7 +54,7 @@ Value policy_step_loss(Graph& g, CausalLM& policy, const std::vector<PolicySampl
   const Tensor targets = Tensor::from(target_ids, {tokens});
   const Tensor old = Tensor::from(old_lp, {tokens}), adv = Tensor::from(advantages, {tokens});
   auto logprobs = [&](CausalLM& model, bool trainable) {
-    Value logits = model.logits_at(g, ids, Tensor::from(positions, {static_cast<std::int64_t>(positions.size())}), trainable);
+    Value logits = model.logits_at(g, ids, Tensor::from(positions, {tokens}), trainable);
     if (o.temperature != 1.0f) logits = fn::scale(g, logits, 1.0f / o.temperature);
     return fn::token_logprobs(g, logits, targets);
   };
