@@ -71,6 +71,37 @@ TEST(Generation, LogProbsAgreeWithScoring) {
   }
 }
 
+// The policies' real shapes on prompts as long as the results run's (384
+// tokens, several lengths in one batch): the cache's log-probs are the full
+// forward's, so a memorised target is decoded as scored.
+TEST(Generation, LongPromptsAtThePolicyPresetsDecodeAsTheyScore) {
+  for (const char* preset : {"micro", "mini"}) {
+    CausalLM m(Qwen2Config::preset(preset));
+    m.init(11);
+    for (Parameter* p : m.parameters()) {
+      if (p->value.ndim() == 2) kernels::scale(p->value, 5.0f);
+    }
+    std::vector<std::vector<std::int32_t>> prompts;
+    for (int length : {384, 250, 37}) {
+      std::vector<std::int32_t> prompt;
+      for (int i = 0; i < length; ++i) prompt.push_back(static_cast<std::int32_t>((i * 7919 + length * 31) % 2000 + 3));
+      prompts.push_back(prompt);
+    }
+    SamplingOptions o;
+    o.temperature = 1.0f;
+    o.max_new_tokens = 24;
+    o.seed = 4;
+    const auto gen = generate(m, prompts, o);
+    const auto scored = score(m, prompts, {gen[0].tokens, gen[1].tokens, gen[2].tokens}, false);
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      ASSERT_EQ(scored[i].logprobs.size(), gen[i].tokens.size()) << preset;
+      for (std::size_t j = 0; j < gen[i].tokens.size(); ++j) {
+        EXPECT_NEAR(gen[i].logprobs[j], scored[i].logprobs[j], 1e-3) << preset << " sequence " << i << " token " << j;
+      }
+    }
+  }
+}
+
 TEST(Generation, BFloat16WeightsDecodeTheModelWithRoundedMatrices) {
   // Decoding from bf16 copies must be the model whose weight matrices are
   // rounded to bf16 and then run in float32: same greedy tokens as its full
