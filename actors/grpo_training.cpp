@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -105,6 +106,12 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
                                                o.max_new_tokens, "grpo", progress);
   const news::PolicyUsers& users = inputs.users;
   const std::vector<std::vector<std::int32_t>>& prompts = inputs.prompts;
+  // GRPO's gain is bought user by user: say how often each comes back (docs/grpo.md).
+  std::ostringstream draws;
+  draws << std::fixed << std::setprecision(1)
+        << static_cast<double>(o.steps) * o.prompts_per_step / static_cast<double>(prompts.size());
+  progress << "grpo: " << o.steps << " steps of " << o.prompts_per_step << " prompts draw each prompt "
+           << draws.str() << " times\n";
 
   GrpoLoopOptions lopt;
   lopt.steps = static_cast<int>(o.steps);

@@ -87,6 +87,7 @@ same_run() {  # NAME RUN_A RUN_B
 check "grpo -np 2" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/np2.toml" --run "$tmp/a"
 has "grpo -np 2" "step 4/4"
 has "grpo -np 2" "prompts from 80 users"
+has "grpo -np 2" "4 steps of 3 prompts draw each prompt 0.1 times"
 [ "$(wc -l <"$tmp/a/metrics.jsonl")" -eq 4 ] || fail "metrics.jsonl should hold 4 lines" "$(cat "$tmp/a/metrics.jsonl")"
 for key in '"reward":{"composite":{"mean":' '"ret":{"mean":' '"struct":{"mean":' '"parse_failures":' '"kl":' \
   '"entropy":' '"clip_fraction":' '"zero_spread":' '"stage_seconds":{"learn":' '"policy_version":4'; do
