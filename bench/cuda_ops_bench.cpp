@@ -18,6 +18,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/cuda/cuda_ops.h"
@@ -90,6 +91,15 @@ void bench_projection(const Options& o, const std::string& name, std::int64_t m,
     const double ms = time_ms(o, [&] { matmul(y, x, w, false, true); });
     report("matmul", name, dtype == DType::f32 ? "float32" : "bf16_weights", shape, ms, flops);
   }
+  // float32 tensors on the tensor cores (set_matmul_precision).
+  const Tensor w = device_values({n, k}, 2, 0.05f);
+  for (const auto& [precision, label] : {std::pair{MatmulPrecision::tf32, "float32_tf32"},
+                                         std::pair{MatmulPrecision::bf16, "float32_bf16"}}) {
+    set_matmul_precision(precision);
+    const double ms = time_ms(o, [&] { matmul(y, x, w, false, true); });
+    set_matmul_precision(MatmulPrecision::f32);
+    report("matmul", name, label, shape, ms, flops);
+  }
 }
 
 // The backward GEMMs of y = x Wᵀ: dx = dy W and dW += dyᵀ x.
@@ -100,9 +110,14 @@ void bench_projection_backward(const Options& o, const std::string& name, std::i
   Tensor dx = Tensor::empty({m, k}, DType::f32, Device::cuda), dw = Tensor::zeros({n, k}, DType::f32, Device::cuda);
   const std::string shape = std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  report("matmul", name + "_dx", "float32", shape, time_ms(o, [&] { matmul(dx, dy, w); }), flops);
-  report("matmul", name + "_dw", "float32", shape,
-         time_ms(o, [&] { matmul(dw, dy, x, true, false, 1.0f, 1.0f); }), flops);
+  for (const auto& [precision, label] : {std::pair{MatmulPrecision::f32, "float32"},
+                                         std::pair{MatmulPrecision::bf16, "float32_bf16"}}) {
+    set_matmul_precision(precision);
+    report("matmul", name + "_dx", label, shape, time_ms(o, [&] { matmul(dx, dy, w); }), flops);
+    report("matmul", name + "_dw", label, shape, time_ms(o, [&] { matmul(dw, dy, x, true, false, 1.0f, 1.0f); }),
+           flops);
+  }
+  set_matmul_precision(MatmulPrecision::f32);
 }
 
 void bench_attention(const Options& o, std::int64_t batch, std::int64_t t, std::int64_t hq, std::int64_t hkv,
@@ -118,12 +133,18 @@ void bench_attention(const Options& o, std::int64_t batch, std::int64_t t, std::
   const double fwd_flops = 4.0 * static_cast<double>(batch * hq * dim) * static_cast<double>(t * t) / 2.0;
   const std::string shape = "B" + std::to_string(batch) + " T" + std::to_string(t) + " Hq" + std::to_string(hq) +
                             " Hkv" + std::to_string(hkv) + " D" + std::to_string(dim) + " causal";
-  const double fwd = time_ms(o, [&] { attention_forward(out, lse, q, k, v, 0, scale, true); });
-  report("attention", "attention_fwd", "float32", shape, fwd, fwd_flops);
-  const double bwd =
-      time_ms(o, [&] { attention_backward(dq, dk, dv, dout, q, k, v, out, lse, 0, scale, true); });
-  report("attention", "attention_bwd", "float32", shape, bwd, 2.5 * fwd_flops);
-  report("attention", "attention_fwd_bwd", "float32", shape, fwd + bwd, 3.5 * fwd_flops);
+  // float32 kernels, then the tensor-core ones (matmul precision bf16: bf16 products, float32 tensors).
+  for (const auto& [precision, label] : {std::pair{MatmulPrecision::f32, "float32"},
+                                         std::pair{MatmulPrecision::bf16, "float32_bf16"}}) {
+    set_matmul_precision(precision);
+    const double fwd = time_ms(o, [&] { attention_forward(out, lse, q, k, v, 0, scale, true); });
+    report("attention", "attention_fwd", label, shape, fwd, fwd_flops);
+    const double bwd =
+        time_ms(o, [&] { attention_backward(dq, dk, dv, dout, q, k, v, out, lse, 0, scale, true); });
+    report("attention", "attention_bwd", label, shape, bwd, 2.5 * fwd_flops);
+    report("attention", "attention_fwd_bwd", label, shape, fwd + bwd, 3.5 * fwd_flops);
+  }
+  set_matmul_precision(MatmulPrecision::f32);
 }
 
 }  // namespace

@@ -107,7 +107,8 @@ def attention(rows, a, batch, t, hq, hkv, dim):
 
 def side_by_side(newsrl_rows, torch_rows):
     """Markdown: one row per newsrl case beside PyTorch's counterpart."""
-    counterpart = {"float32": "float32", "bf16_weights": "bfloat16"}
+    counterpart = {"float32": "float32", "bf16_weights": "bfloat16", "float32_tf32": "tf32",
+                   "float32_bf16": "bfloat16"}
     by_key = {(r["name"], r["dtype"]): r for r in torch_rows}
     gpu = newsrl_rows[0]["gpu"] if newsrl_rows else torch.cuda.get_device_name(0)
     lines = [f"GPU: {gpu}, PyTorch {torch.__version__}", "",

@@ -21,8 +21,19 @@
 # timeout (configure 45 s, build 180 s, tests 100 s and 90 s, each benchmark
 # 60-90 s), and the model steps also stop at 7 min 40 s of the whole script,
 # so that it ends within 8 minutes.
-#   bench/gpu_check.sh
+# --quick: the tests and gpu_model_bench only (no op benchmark, no PyTorch),
+# for a device session with little time left.
+#   bench/gpu_check.sh [--quick]
 set -uo pipefail
+quick=0
+case "${1:-}" in
+  --quick) quick=1 ;;
+  "") ;;
+  *)
+    echo "usage: bench/gpu_check.sh [--quick]" >&2
+    exit 2
+    ;;
+esac
 cd "$(dirname "$0")/.."
 out="${OUT:-results}"
 mkdir -p "$out"
@@ -70,9 +81,10 @@ timeout 45 cmake --preset kernels "${cmake_args[@]}" >"$out/configure.log" 2>&1 
 grep -q 'newsrl: CUDA backend ON' "$out/configure.log" || fail "CMake found no CUDA compiler (see $out/configure.log)"
 grep -q 'kernels_cuda_test' build-kernels/build.ninja ||
   fail "no GoogleTest: copy /usr/src/googletest to third_party/googletest (and carry it to this machine)"
-say "building kernels_cuda_test, cuda_ops_bench, models_cuda_test and gpu_model_bench"
-timeout 180 cmake --build build-kernels -j 16 --target kernels_cuda_test cuda_ops_bench models_cuda_test \
-  gpu_model_bench >"$out/build.log" 2>&1 || {
+targets=(kernels_cuda_test models_cuda_test gpu_model_bench)
+[ "$quick" -eq 1 ] || targets+=(cuda_ops_bench)
+say "building ${targets[*]}"
+timeout 180 cmake --build build-kernels -j 16 --target "${targets[@]}" >"$out/build.log" 2>&1 || {
   grep -m 20 -E 'error|Error' "$out/build.log"
   fail "build (see $out/build.log)"
 }
@@ -97,6 +109,20 @@ models_rc=$?
 grep -E '^\[  (PASSED|FAILED)  \]|^\[  SKIPPED \] [0-9]+ test|^\[==========\] [0-9]+ tests|Failure$' "$out/models_cuda_test.log" | head -20
 
 # ---- benchmarks ----------------------------------------------------------------
+if [ "$quick" -eq 1 ]; then
+  say "running gpu_model_bench --precision f32,bf16 --profile (quick: no op benchmark, no PyTorch)"
+  timeout "$(budget 120)" build-kernels/bin/gpu_model_bench --precision f32,bf16 --profile \
+    >"$out/model_newsrl.jsonl" 2>"$out/model_newsrl.err"
+  model_rc=$?
+  cat "$out/model_newsrl.err" "$out/model_newsrl.jsonl"
+  say "results in $out: $(cd "$out" && ls | tr '\n' ' ')"
+  [ "$model_rc" -eq 77 ] && exit 2
+  [ "$tests_rc" -eq 0 ] || fail "kernels_cuda_test (see $out/kernels_cuda_test.log)"
+  [ "$models_rc" -eq 0 ] || fail "models_cuda_test exited $models_rc (see $out/models_cuda_test.log)"
+  [ "$model_rc" -eq 0 ] || fail "gpu_model_bench exited $model_rc (see $out/model_newsrl.err)"
+  say "all passed"
+  exit 0
+fi
 say "running cuda_ops_bench"
 timeout 60 build-kernels/bin/cuda_ops_bench >"$out/bench_newsrl.jsonl" 2>"$out/bench_newsrl.err"
 bench_rc=$?
@@ -114,8 +140,9 @@ torch_rc=$?
 cat "$out/summary.md" 2>/dev/null || tail -20 "$out/bench_torch.log"
 
 # ---- model benchmarks: qwen2.5-0.5b training step and serving -------------------
-say "running gpu_model_bench (training step B4 T1024; serving 64 and 256 users x 1000+64 tokens)"
-timeout "$(budget 90)" build-kernels/bin/gpu_model_bench >"$out/model_newsrl.jsonl" 2>"$out/model_newsrl.err"
+say "running gpu_model_bench (training step B4 T1024 at matmul precision f32 and bf16; serving 64 and 256 users x 1000+64 tokens; a profile of each)"
+timeout "$(budget 90)" build-kernels/bin/gpu_model_bench --precision f32,bf16 --profile >"$out/model_newsrl.jsonl" \
+  2>"$out/model_newsrl.err"
 model_rc=$?
 cat "$out/model_newsrl.err"
 say "running bench/gpu_model_torch.py"
@@ -126,6 +153,12 @@ cat "$out/model_summary.md" 2>/dev/null || {
   tail -20 "$out/model_torch.log"
   cat "$out/model_newsrl.jsonl"
 }
+
+# ---- a larger model: qwen2.5-7b serving (32B's float32 master weights, 128 GB, do not fit) --
+say "running gpu_model_bench --what serve --preset qwen2.5-7b --users 64 --precision bf16"
+timeout "$(budget 100)" build-kernels/bin/gpu_model_bench --what serve --preset qwen2.5-7b --users 64 \
+  --precision bf16 >"$out/model_newsrl_7b.jsonl" 2>"$out/model_newsrl_7b.err"
+echo "qwen2.5-7b serving exited $?: $(cat "$out/model_newsrl_7b.jsonl" "$out/model_newsrl_7b.err")"
 
 say "results in $out: $(cd "$out" && ls | tr '\n' ' ')"
 [ "$tests_rc" -eq 0 ] || fail "kernels_cuda_test (see $out/kernels_cuda_test.log)"

@@ -9,16 +9,24 @@
 //     getting --new tokens (N = 1, greedy): one batched prefill, then batched
 //     decode steps with the KV cache (prompts of one length: the lockstep
 //     path, one kernel per op for all users); users/s = users / wall seconds.
-//     The choice of tokens runs on the host (each step's logits rows are
-//     copied back; greedy, because temperature sampling without top-k sorts
-//     the whole vocabulary on the host). Weights of the GEMMs: --weights bf16|f32.
-// Activations and gradients are float32. One JSON line per measurement:
+//     Greedy: each step's tokens are picked on the GPU (kernels::argmax_rows)
+//     and only their ids and log-probs come back. Weights of the GEMMs:
+//     --weights bf16|f32.
+// Activations and gradients are float32; --precision f32,bf16 times the
+// training step and serving once per float32-GEMM precision
+// (kernels::set_matmul_precision: f32, tf32 or bf16 tensor-core rounding
+// inside cuBLASLt; at bf16, attention of more than eight queries runs on the
+// tensor cores too). --profile adds one
+// profiled training step and one profiled serving run (kernels/profile.h: time
+// per op, each op waited for) as {"bench":"profile",...} lines, and prints
+// their tables on stderr. One JSON line per measurement:
 //   {"engine":"newsrl","bench":"train",...} / {"engine":"newsrl","bench":"serve",...}
 // bench/gpu_model_torch.py measures PyTorch on the same shapes; bench/gpu_check.sh
 // runs both. Exits 77 (skipped) where no GPU is visible.
 //   build-kernels/bin/gpu_model_bench [--what train,serve] [--preset qwen2.5-0.5b]
 //       [--batch 4] [--seq 1024] [--steps 5] [--warmup 2]
 //       [--users 64,256] [--prompt 1000] [--new 64] [--weights bf16]
+//       [--precision f32,bf16] [--profile]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -32,6 +40,7 @@
 
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/devices.h"
+#include "kernels/profile.h"
 #include "models/causal_lm.h"
 #include "models/generation.h"
 #include "models/optimizer.h"
@@ -51,6 +60,8 @@ struct Options {
   std::vector<int> users = {64, 256};
   int prompt = 1000, new_tokens = 64;
   std::string weights = "bf16";
+  std::vector<kernels::MatmulPrecision> precisions = {kernels::MatmulPrecision::f32};
+  bool profile = false;
   double peak_tflops = 989.0;
 };
 
@@ -87,7 +98,27 @@ std::vector<std::int32_t> random_tokens(std::size_t n, std::int64_t vocab, std::
   return v;
 }
 
-void bench_train(const Options& o, const models::Qwen2Config& config) {
+// The profile of what ran since profile::start() as one JSON line (the top
+// ops), and its table on stderr.
+void print_profile(const std::string& what, const kernels::profile::Report& r) {
+  std::fprintf(stderr, "profile of %s (every op waited for, so slower than the timed run):\n%s", what.c_str(),
+               kernels::profile::format(r).c_str());
+  std::string ops;
+  for (std::size_t i = 0; i < r.ops.size() && i < 12; ++i) {
+    char item[160];
+    std::snprintf(item, sizeof(item), "%s{\"op\":\"%s\",\"calls\":%lld,\"ms\":%.2f}", i ? "," : "",
+                  r.ops[i].op.c_str(), static_cast<long long>(r.ops[i].calls), r.ops[i].seconds * 1e3);
+    ops += item;
+  }
+  std::printf("{\"engine\":\"newsrl\",\"bench\":\"profile\",\"of\":\"%s\",\"wall_ms\":%.1f,\"op_ms\":%.1f,"
+              "\"outside_ops_ms\":%.1f,\"ops\":[%s],\"gpu\":\"%s\"}\n",
+              what.c_str(), r.wall_seconds * 1e3, r.op_seconds * 1e3, (r.wall_seconds - r.op_seconds) * 1e3,
+              ops.c_str(), gpu_name.c_str());
+  std::fflush(stdout);
+}
+
+void bench_train(const Options& o, const models::Qwen2Config& config, kernels::MatmulPrecision precision) {
+  kernels::set_matmul_precision(precision);
   models::CausalLM model(config, Device::cuda);
   quick_init(model, 1);
   kernels::AdamW hp;
@@ -117,19 +148,31 @@ void bench_train(const Options& o, const models::Qwen2Config& config) {
   for (int i = 0; i < o.steps; ++i) step(i + 1 == o.steps);
   sync();
   const double seconds = (now_s() - t0) / o.steps;
+  if (o.profile) {
+    kernels::profile::start();
+    step(false);
+    sync();
+    print_profile("train step, matmul precision " + std::string(kernels::matmul_precision_name(precision)),
+                  kernels::profile::stop());
+  }
+  kernels::set_matmul_precision(kernels::MatmulPrecision::f32);
   const double params = static_cast<double>(config.parameter_count());
   const double tokens_per_s = static_cast<double>(o.batch * o.seq) / seconds;
   const double mfu = 6.0 * params * tokens_per_s / (o.peak_tflops * 1e12);
   std::printf(
       "{\"engine\":\"newsrl\",\"bench\":\"train\",\"model\":\"%s\",\"batch\":%lld,\"seq\":%lld,"
-      "\"dtype\":\"float32\",\"step_ms\":%.1f,\"tokens_per_s\":%.0f,\"params\":%.0f,\"mfu\":%.4f,"
+      "\"dtype\":\"float32\",\"matmul_precision\":\"%s\",\"step_ms\":%.1f,\"tokens_per_s\":%.0f,\"params\":%.0f,\"mfu\":%.4f,"
       "\"peak_tflops\":%.0f,\"loss\":%.4f,\"grad_norm\":%.4f,\"gpu\":\"%s\"}\n",
-      o.preset.c_str(), static_cast<long long>(o.batch), static_cast<long long>(o.seq), seconds * 1e3, tokens_per_s,
+      o.preset.c_str(), static_cast<long long>(o.batch), static_cast<long long>(o.seq),
+      std::string(kernels::matmul_precision_name(precision)).c_str(), seconds * 1e3, tokens_per_s,
       params, mfu, o.peak_tflops, loss, grad_norm, gpu_name.c_str());
   std::fflush(stdout);
 }
 
-void bench_serve(const Options& o, const models::Qwen2Config& config, models::CausalLM& model, int users) {
+void bench_serve(const Options& o, const models::Qwen2Config& config, models::CausalLM& model, int users,
+                 kernels::MatmulPrecision precision) {
+  kernels::set_matmul_precision(precision);
+  const std::string precision_name(kernels::matmul_precision_name(precision));
   std::vector<std::vector<std::int32_t>> prompts;
   for (int i = 0; i < users; ++i) {
     prompts.push_back(
@@ -151,11 +194,20 @@ void bench_serve(const Options& o, const models::Qwen2Config& config, models::Ca
   for (const models::Generated& g : out) generated += static_cast<std::int64_t>(g.tokens.size());
   std::printf(
       "{\"engine\":\"newsrl\",\"bench\":\"serve\",\"model\":\"%s\",\"users\":%d,\"prompt\":%d,\"new_tokens\":%d,"
-      "\"weights\":\"%s\",\"activations\":\"float32\",\"seconds\":%.3f,\"users_per_s\":%.2f,"
-      "\"generated_tokens\":%lld,\"sampling\":\"greedy on the host\",\"gpu\":\"%s\"}\n",
-      o.preset.c_str(), users, o.prompt, o.new_tokens, o.weights.c_str(), seconds, users / seconds,
+      "\"weights\":\"%s\",\"activations\":\"float32\",\"matmul_precision\":\"%s\",\"seconds\":%.3f,"
+      "\"users_per_s\":%.2f,\"generated_tokens\":%lld,\"sampling\":\"greedy on the device\",\"gpu\":\"%s\"}\n",
+      o.preset.c_str(), users, o.prompt, o.new_tokens, o.weights.c_str(), precision_name.c_str(), seconds,
+      users / seconds,
       static_cast<long long>(generated), gpu_name.c_str());
   std::fflush(stdout);
+  if (o.profile && users == o.users.front()) {
+    kernels::profile::start();
+    models::generate(model, prompts, s);
+    sync();
+    print_profile("serving " + std::to_string(users) + " users, matmul precision " + precision_name,
+                  kernels::profile::stop());
+  }
+  kernels::set_matmul_precision(kernels::MatmulPrecision::f32);
 }
 
 // "64,256" → {64, 256}; empty when any entry is not a positive count.
@@ -167,6 +219,22 @@ std::vector<int> parse_counts(const std::string& list) {
     const int n = std::atoi(list.substr(begin, end - begin).c_str());
     if (n < 1) return {};
     out.push_back(n);
+    begin = end + 1;
+  }
+  return out;
+}
+
+// "f32,bf16" → {f32, bf16}; empty when an entry is not a precision.
+std::vector<kernels::MatmulPrecision> parse_precisions(const std::string& list) {
+  std::vector<kernels::MatmulPrecision> out;
+  std::size_t begin = 0;
+  while (begin <= list.size()) {
+    const std::size_t end = std::min(list.find(',', begin), list.size());
+    try {
+      out.push_back(kernels::parse_matmul_precision(list.substr(begin, end - begin)));
+    } catch (const std::invalid_argument&) {
+      return {};
+    }
     begin = end + 1;
   }
   return out;
@@ -201,20 +269,25 @@ int main(int argc, char** argv) {
       o.weights = argv[++i];
     else if (a == "--peak-tflops" && has)
       o.peak_tflops = std::atof(argv[++i]);
+    else if (a == "--precision" && has)
+      o.precisions = parse_precisions(argv[++i]);
+    else if (a == "--profile")
+      o.profile = true;
     else {
       std::fprintf(stderr,
                    "gpu_model_bench: unknown argument %s (--what train,serve --preset NAME --batch N --seq N --steps N "
-                   "--warmup N --users N[,N...] --prompt N --new N --weights bf16|f32 --peak-tflops X)\n",
+                   "--warmup N --users N[,N...] --prompt N --new N --weights bf16|f32 --peak-tflops X "
+                   "--precision f32|tf32|bf16[,...] --profile)\n",
                    argv[i]);
       return 2;
     }
   }
   if (o.batch < 1 || o.seq < 2 || o.steps < 1 || o.warmup < 0 || o.users.empty() || o.prompt < 1 || o.new_tokens < 1 ||
-      (o.weights != "bf16" && o.weights != "f32") || !(o.peak_tflops > 0)) {
+      (o.weights != "bf16" && o.weights != "f32") || !(o.peak_tflops > 0) || o.precisions.empty()) {
     std::fprintf(
         stderr,
         "gpu_model_bench: --batch, --steps, each of --users, --prompt, --new at least 1, --seq at least 2, --warmup "
-        "at least 0, --weights bf16 or f32, --peak-tflops positive\n");
+        "at least 0, --weights bf16 or f32, --peak-tflops positive, --precision a list of f32, tf32, bf16\n");
     return 2;
   }
   std::string why;
@@ -232,11 +305,13 @@ int main(int argc, char** argv) {
       if (o.what.find(part) == std::string::npos) continue;
       try {
         if (part == "train") {
-          bench_train(o, config);
+          for (const kernels::MatmulPrecision p : o.precisions) bench_train(o, config, p);
         } else {
           models::CausalLM model(config, Device::cuda);
           quick_init(model, 3);
-          for (int users : o.users) bench_serve(o, config, model, users);
+          for (const kernels::MatmulPrecision p : o.precisions) {
+            for (int users : o.users) bench_serve(o, config, model, users, p);
+          }
         }
       } catch (const std::exception& e) {
         std::fprintf(stderr, "gpu_model_bench: %s: %s\n", part.c_str(), e.what());

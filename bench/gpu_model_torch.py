@@ -215,14 +215,21 @@ def side_by_side(newsrl_rows, torch_rows):
     for rows in (newsrl_rows, torch_rows):
         for r in rows:
             if r.get("bench") == "train":
-                lines.append(f"| train step | {r['engine']} | {r['dtype']} | {r['model']} B{r['batch']} T{r['seq']} | "
+                precision = r["dtype"] + (f", matmul {r['matmul_precision']}" if "matmul_precision" in r else "")
+                lines.append(f"| train step | {r['engine']} | {precision} | {r['model']} B{r['batch']} T{r['seq']} | "
                              f"{r['tokens_per_s']:.0f} tokens/s ({r['step_ms']} ms/step) | {100 * r['mfu']:.1f}% |")
     for rows in (newsrl_rows, torch_rows):
         for r in rows:
             if r.get("bench") == "serve":
-                lines.append(f"| serve | {r['engine']} | weights {r['weights']}, activations {r['activations']} | "
+                matmul = f", matmul {r['matmul_precision']}" if "matmul_precision" in r else ""
+                lines.append(f"| serve | {r['engine']} | weights {r['weights']}, activations {r['activations']}{matmul} | "
                              f"{r['model']} {r['users']} users x {r['prompt']}+{r['new_tokens']} tokens | "
                              f"{r['users_per_s']:.1f} users/s ({r['seconds']} s) | |")
+    for r in newsrl_rows:
+        if r.get("bench") == "profile":
+            top = ", ".join(f"{o['op']} {o['ms']:.0f}" for o in r["ops"][:6])
+            lines.append(f"| profile: {r['of']} | newsrl | | | {r['wall_ms']:.0f} ms with a wait per op: "
+                         f"ops {r['op_ms']:.0f} ({top}), outside ops {r['outside_ops_ms']:.0f} | |")
     gpu = (newsrl_rows or torch_rows or [{"gpu": "?"}])[0]["gpu"]
     return "\n".join([f"Models on {gpu} (MFU = 6 * params * tokens/s / 989 TFLOP/s):", ""] + lines) + "\n"
 

@@ -1,8 +1,11 @@
 #include "kernels/ops.h"
 
+#include <atomic>
+#include <stdexcept>
 #include <string>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/profile.h"
 #ifdef NEWSRL_HAVE_CUDA
 #include "kernels/cuda/cuda_ops.h"
 #endif
@@ -23,6 +26,32 @@ std::string_view unary_name(Unary op) {
       return "sigmoid";
   }
   return "unknown";
+}
+
+namespace {
+std::atomic<MatmulPrecision> precision{MatmulPrecision::f32};
+}  // namespace
+
+void set_matmul_precision(MatmulPrecision p) { precision = p; }
+MatmulPrecision matmul_precision() { return precision; }
+
+std::string_view matmul_precision_name(MatmulPrecision p) {
+  switch (p) {
+    case MatmulPrecision::f32:
+      return "f32";
+    case MatmulPrecision::tf32:
+      return "tf32";
+    case MatmulPrecision::bf16:
+      return "bf16";
+  }
+  return "unknown";
+}
+
+MatmulPrecision parse_matmul_precision(std::string_view name) {
+  for (MatmulPrecision p : {MatmulPrecision::f32, MatmulPrecision::tf32, MatmulPrecision::bf16}) {
+    if (name == matmul_precision_name(p)) return p;
+  }
+  throw std::invalid_argument("matmul precision \"" + std::string(name) + "\" is not one of f32, tf32, bf16");
 }
 
 const OpTable& ops(Device device) {
@@ -67,7 +96,10 @@ Fn kernel(Fn fn, const char* op, Device d) {
   if (fn == nullptr) throw std::runtime_error(std::string(op) + " has no " + std::string(device_name(d)) + " kernel");
   return fn;
 }
-#define NEWSRL_CALL(name, dev, ...) kernel(ops(dev).name, #name, dev)(__VA_ARGS__)
+// The Scope temporary lives to the end of the full expression: it times the call
+// when profiling is on (kernels/profile.h), and the call's value passes through.
+#define NEWSRL_CALL(name, dev, ...) \
+  (profile::Scope(#name, dev), kernel(ops(dev).name, #name, dev)(__VA_ARGS__))
 
 void check_rows(const char* op, const Tensor& x, const Tensor& per_row, const std::string& what) {
   NEWSRL_NEED(per_row.numel() == x.shape().rows(), op,
@@ -400,6 +432,23 @@ void copy(Tensor& dst, const Tensor& src) {
 double sum_squares(const Tensor& x) {
   same_device("sum_squares", DType::f32, {&x});
   return NEWSRL_CALL(sum_squares, x.device(), x);
+}
+
+double sum_squares(const std::vector<const Tensor*>& xs) {
+  if (xs.empty()) return 0.0;
+  for (const Tensor* x : xs) same_device("sum_squares", DType::f32, {xs.front(), x});
+  return NEWSRL_CALL(sum_squares_list, xs.front()->device(), xs);
+}
+
+void argmax_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits) {
+  const char* op = "argmax_rows";
+  same_device(op, DType::f32, {&logprobs, &logits});
+  NEWSRL_NEED(ids.defined() && ids.dtype() == DType::i32 && ids.device() == logits.device(), op,
+              "ids should be int32 on the logits' device");
+  NEWSRL_NEED(logits.ndim() >= 1 && logits.dim(-1) >= 1, op, "logits " + logits.str() + " have no columns");
+  check_rows(op, logits, ids, "ids");
+  check_rows(op, logits, logprobs, "logprobs");
+  NEWSRL_CALL(argmax_rows, logits.device(), ids, logprobs, logits);
 }
 
 void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step) {

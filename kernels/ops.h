@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "kernels/tensor.h"
 
@@ -34,6 +35,18 @@ struct PolicyClip {
   float high = 0.2f;  // ratio ceiling 1 + high
   float beta = 0.0f;  // weight of the k3 KL to a reference policy
 };
+
+// How float32 GEMMs use a GPU's tensor cores (PyTorch's
+// set_float32_matmul_precision): f32 computes in float32 (the default, and
+// what the tests compare to the CPU), tf32 rounds the inputs to TensorFloat-32
+// (10-bit mantissa), bf16 to bfloat16 (7-bit); float32 accumulation and output
+// in all three. One setting per process; the CPU always computes in float32.
+enum class MatmulPrecision : std::uint8_t { f32, tf32, bf16 };
+void set_matmul_precision(MatmulPrecision p);
+MatmulPrecision matmul_precision();
+std::string_view matmul_precision_name(MatmulPrecision p);
+// "f32" / "tf32" / "bf16"; throws std::invalid_argument naming the choices otherwise.
+MatmulPrecision parse_matmul_precision(std::string_view name);
 
 // Targets equal to this are skipped by cross-entropy (Hugging Face's convention).
 inline constexpr std::int32_t kIgnoreIndex = -100;
@@ -102,6 +115,13 @@ struct OpTable {
   void (*fill)(Tensor& x, float value);
   void (*copy)(Tensor& dst, const Tensor& src);  // same shape; casts float32 <-> bfloat16
   double (*sum_squares)(const Tensor& x);        // in double
+  // The sum of the squares of every element of every tensor, in double, in
+  // the order given (a global gradient norm with one wait for the device).
+  double (*sum_squares_list)(const std::vector<const Tensor*>& xs);
+  // Greedy decoding's choice per row of logits [R, V]: ids[r] = the lowest index
+  // of the row's maximum, logprobs[r] = logits[r, ids[r]] - logsumexp(row),
+  // the log-sum-exp accumulated in double. ids int32 [R], logprobs [R].
+  void (*argmax_rows)(Tensor& ids, Tensor& logprobs, const Tensor& logits);
   // One AdamW step (step counts from 1): moments m, v; decoupled weight decay.
   void (*adamw_step)(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step);
 };
@@ -151,6 +171,8 @@ void scale(Tensor& x, float s);
 void fill(Tensor& x, float value);
 void copy(Tensor& dst, const Tensor& src);
 double sum_squares(const Tensor& x);
+double sum_squares(const std::vector<const Tensor*>& xs);
+void argmax_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits);
 void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step);
 
 }  // namespace newsrl::kernels

@@ -10,6 +10,7 @@
 
 #ifdef NEWSRL_HAVE_CUDA
 #include "kernels/cuda/memory.h"
+#include "kernels/profile.h"
 #endif
 
 namespace newsrl::kernels {
@@ -176,6 +177,10 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     return;
   }
 #ifdef NEWSRL_HAVE_CUDA
+  const char* what = dst_device == Device::cpu   ? "(copy to host)"
+                     : src_device == Device::cpu ? "(copy to device)"
+                                                 : "(copy on device)";
+  profile::Scope timed(what, Device::cuda);
   cuda::copy_bytes(dst, dst_device, src, src_device, bytes);
 #else
   no_cuda();

@@ -18,7 +18,8 @@ namespace {
 // Dense ops (embeddings, norms, projections, MLP) take every new token of
 // every sequence as one batch of rows; rotary embeddings and attention run per
 // sequence, at that sequence's own positions. Everything lives on the model's
-// device; only the logits of each step come back to the host (for sampling).
+// device; greedy picks are made there too, and only sampling with a
+// temperature copies each step's logits back to the host.
 class CachedDecoder {
  public:
   // lockstep: every step will run every sequence at one position (step_lockstep).
@@ -226,21 +227,17 @@ std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t sequence) {
   return z ^ (z >> 31);
 }
 
-// Draws one token from a row of logits; returns it with its log-probability.
+// Draws one token from a row of logits at temperature o.temperature > 0 (greedy
+// picks go through kernels::argmax_rows); returns it with its log-probability.
 std::pair<std::int32_t, float> draw(const float* logits, std::int64_t vocab, const SamplingOptions& o,
                                     std::mt19937_64& rng) {
-  const bool greedy = o.temperature <= 0.0f;
-  const double t = greedy ? 1.0 : o.temperature;
+  const double t = o.temperature;
   double mx = -INFINITY;
   for (std::int64_t i = 0; i < vocab; ++i) mx = std::max(mx, logits[i] / t);
   double sum = 0;
   for (std::int64_t i = 0; i < vocab; ++i) sum += std::exp(logits[i] / t - mx);
   const double lse = mx + std::log(sum);
   auto logprob = [&](std::int64_t i) { return static_cast<float>(logits[i] / t - lse); };
-  if (greedy) {
-    const std::int64_t best = std::max_element(logits, logits + vocab) - logits;
-    return {static_cast<std::int32_t>(best), logprob(best)};
-  }
   std::vector<std::int32_t> order(static_cast<std::size_t>(vocab));
   std::iota(order.begin(), order.end(), 0);
   std::size_t keep = order.size();
@@ -336,15 +333,30 @@ std::vector<Generated> generate(CausalLM& model, const std::vector<std::vector<s
       logits = decoder.step(active, feed);
       std::iota(row.begin(), row.end(), 0);
     }
-    logits = logits.to(k::Device::cpu);  // sampling runs on the host
-    // Each sequence draws from its own stream: side by side on the threads.
     const std::int64_t nactive = static_cast<std::int64_t>(active.size());
     std::vector<std::pair<std::int32_t, float>> drawn(active.size());
+    if (options.temperature <= 0.0f) {
+      // Greedy: picked where the logits are (argmax_rows does the host
+      // sampler's arithmetic); only an id and a log-prob per row come back.
+      const std::int64_t rows = logits.shape().rows();
+      Tensor ids = Tensor::empty({rows}, k::DType::i32, logits.device());
+      Tensor logprobs = Tensor::empty({rows}, k::DType::f32, logits.device());
+      k::argmax_rows(ids, logprobs, logits);
+      const std::vector<std::int32_t> id = ids.to_vector<std::int32_t>();
+      const std::vector<float> lp = logprobs.to_vector<float>();
+      for (std::size_t i = 0; i < active.size(); ++i) {
+        const std::size_t r = static_cast<std::size_t>(row[i]);
+        drawn[i] = {id[r], lp[r]};
+      }
+    } else {
+      logits = logits.to(k::Device::cpu);  // sampling with a temperature runs on the host
+      // Each sequence draws from its own stream: side by side on the threads.
 #pragma omp parallel for schedule(static) if (nactive > 1)
-    for (std::int64_t i = 0; i < nactive; ++i) {
-      const std::size_t s = static_cast<std::size_t>(active[static_cast<std::size_t>(i)]);
-      const float* r = logits.data<float>() + row[static_cast<std::size_t>(i)] * c.vocab_size;
-      drawn[static_cast<std::size_t>(i)] = draw(r, c.vocab_size, options, rngs[s]);
+      for (std::int64_t i = 0; i < nactive; ++i) {
+        const std::size_t s = static_cast<std::size_t>(active[static_cast<std::size_t>(i)]);
+        const float* r = logits.data<float>() + row[static_cast<std::size_t>(i)] * c.vocab_size;
+        drawn[static_cast<std::size_t>(i)] = draw(r, c.vocab_size, options, rngs[s]);
+      }
     }
     std::vector<std::int64_t> still;
     std::vector<std::vector<std::int32_t>> next;

@@ -42,6 +42,7 @@ class Optimizer {
   Schedule schedule_;
   float clip_norm_;
   std::vector<Tensor> m_, v_;
+  std::vector<const Tensor*> grads_;  // made once: a step allocates nothing
   std::int64_t step_ = 0;
   float last_lr_ = 0.0f;
 };

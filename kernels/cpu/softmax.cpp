@@ -140,11 +140,32 @@ void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor
 
 }  // namespace
 
+// Greedy decoding's pick per row: the first maximum, and its log-probability
+// with the log-sum-exp summed in double with std::exp (the host sampler's own
+// arithmetic, so that greedy generation is the same through either).
+void argmax_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits) {
+  const I cols = logits.dim(-1), rows = logits.shape().rows();
+  const float* x = logits.data<float>();
+  std::int32_t* id = ids.data<std::int32_t>();
+  float* lp = logprobs.data<float>();
+#pragma omp parallel for schedule(static) if (rows > 1 && rows * cols >= kParallelWork)
+  for (I r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    const I best = std::max_element(row, row + cols) - row;
+    const double mx = row[best];
+    double sum = 0;
+    for (I i = 0; i < cols; ++i) sum += std::exp(static_cast<double>(row[i]) - mx);
+    id[r] = static_cast<std::int32_t>(best);
+    lp[r] = static_cast<float>(static_cast<double>(row[best]) - (mx + std::log(sum)));
+  }
+}
+
 void register_softmax(OpTable& t) {
   t.softmax_forward = softmax_forward;
   t.softmax_backward = softmax_backward;
   t.cross_entropy_forward = cross_entropy_forward;
   t.cross_entropy_backward = cross_entropy_backward;
+  t.argmax_rows = argmax_rows;
 }
 
 }  // namespace newsrl::kernels::cpu

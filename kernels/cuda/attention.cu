@@ -3,10 +3,15 @@
 // [B, Tk, Hkv, D], query t sees keys s <= q_offset + t when causal.
 //
 // Written here rather than taken from a library because the op is float32
-// end to end (cuDNN's fused attention takes only 16-bit inputs). FlashAttention's
+// end to end (cuDNN's fused attention takes only 16-bit inputs); with the
+// matmul precision set to bf16 (kernels/ops.h), calls of more than eight
+// queries and their backward go to the tensor-core kernels of attention_tc.cu
+// instead. FlashAttention's
 // scheme: tiles of 64 queries x 64 keys in shared memory, softmax online in
 // float32, nothing of size Tq x Tk in global memory.
-//   forward:  one block per (batch, query head, query tile);
+//   forward:  one block per (batch, query head, query tile); with at most 8
+//             queries (decoding), one block per (batch, query head, query)
+//             whose warps split the keys (decode_kernel);
 //   backward: one block per (batch, kv head, key tile) for dk and dv (it loops
 //             over the group's query heads, so no two blocks write one row)
 //             and one block per (batch, query head, query tile) for dq; every
@@ -20,6 +25,7 @@
 #include <cmath>
 #include <string>
 
+#include "kernels/cuda/attention_dims.cuh"
 #include "kernels/cuda/cuda_ops.h"
 
 namespace newsrl::kernels::cuda {
@@ -31,19 +37,7 @@ constexpr int kThreads = 256;        // 16 x 16
 constexpr int kPer = kTile / 16;     // rows (or columns) of a tile per thread
 constexpr int kMaxHeadDim = 128;     // larger heads have no kernel here
 
-struct Dims {
-  int batch, tq, tk, hq, hkv, dim;
-  long long q_offset;
-  float scale;
-  bool causal;
-};
-
-// Keys a query at position t (0-based among the queries) may see: [0, limit).
-__device__ __forceinline__ long long visible_limit(const Dims& p, long long t) {
-  if (!p.causal) return p.tk;
-  const long long end = p.q_offset + t + 1;
-  return end < p.tk ? end : p.tk;
-}
+using Dims = AttentionDims;
 
 __host__ __device__ inline int padded_width(int dim) { return (dim + 3) / 4 * 4; }
 
@@ -198,6 +192,92 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(float* out, float* ls
     }
     if (tx == 0) lse[(static_cast<long long>(b) * p.hq + h) * p.tq + t] = m[i] + logf(l[i]);
   }
+}
+
+// ---- forward for a few queries (decoding) ---------------------------------------
+
+// A 64-query tile is nearly all padding when a step decodes one token per
+// sequence, so few queries take this kernel instead: one block of four warps
+// per (query, head, batch). Each warp walks every fourth visible key; its 32
+// lanes hold head_dim columns lane + 32 c (c < kLaneCols), so reading a key's
+// row is one coalesced load per c, and the dot product is a butterfly sum
+// (every lane gets the same bits). The warps' running (max, sum, output) are
+// merged at the end in shared memory.
+constexpr int kDecodeMaxQueries = 8;  // more queries than this take the tiled kernel
+constexpr int kDecodeWarps = 4;
+
+template <int kLaneCols>
+__global__ void __launch_bounds__(32 * kDecodeWarps)
+    decode_kernel(float* out, float* lse, const float* q, const float* k, const float* v, Dims p) {
+  __shared__ float warp_m[kDecodeWarps], warp_l[kDecodeWarps];
+  __shared__ float warp_acc[kDecodeWarps][32 * kLaneCols];
+  const int t = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int hk = h / (p.hq / p.hkv);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const long long q_stride = static_cast<long long>(p.hq) * p.dim, k_stride = static_cast<long long>(p.hkv) * p.dim;
+  const float* qr = q + (static_cast<long long>(b) * p.tq + t) * q_stride + static_cast<long long>(h) * p.dim;
+  const float* kb = k + static_cast<long long>(b) * p.tk * k_stride + static_cast<long long>(hk) * p.dim;
+  const float* vb = v + static_cast<long long>(b) * p.tk * k_stride + static_cast<long long>(hk) * p.dim;
+  float qv[kLaneCols], acc[kLaneCols];
+#pragma unroll
+  for (int c = 0; c < kLaneCols; ++c) {
+    const int d = lane + 32 * c;
+    qv[c] = d < p.dim ? qr[d] : 0.0f;
+    acc[c] = 0.0f;
+  }
+  float m = -INFINITY, l = 0.0f;
+  const long long limit = visible_limit(p, t);
+  for (long long s = warp; s < limit; s += kDecodeWarps) {
+    const float* kr = kb + s * k_stride;
+    const float* vr = vb + s * k_stride;
+    float dot = 0.0f, vv[kLaneCols];
+#pragma unroll
+    for (int c = 0; c < kLaneCols; ++c) {
+      const int d = lane + 32 * c;
+      const bool in = d < p.dim;
+      dot = fmaf(qv[c], in ? kr[d] : 0.0f, dot);
+      vv[c] = in ? vr[d] : 0.0f;
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+    const float score = dot * p.scale;
+    const float m_new = fmaxf(m, score);
+    const float rescale = expf(m - m_new);  // 0 on the first key (m = -inf)
+    const float e = expf(score - m_new);
+    l = l * rescale + e;
+#pragma unroll
+    for (int c = 0; c < kLaneCols; ++c) acc[c] = fmaf(e, vv[c], acc[c] * rescale);
+    m = m_new;
+  }
+  if (lane == 0) {
+    warp_m[warp] = m;
+    warp_l[warp] = l;
+  }
+#pragma unroll
+  for (int c = 0; c < kLaneCols; ++c) warp_acc[warp][lane + 32 * c] = acc[c];
+  __syncthreads();
+  if (warp != 0) return;
+  float m_all = -INFINITY;
+#pragma unroll
+  for (int w = 0; w < kDecodeWarps; ++w) m_all = fmaxf(m_all, warp_m[w]);
+  float l_all = 0.0f, weight[kDecodeWarps];
+#pragma unroll
+  for (int w = 0; w < kDecodeWarps; ++w) {
+    weight[w] = warp_l[w] > 0.0f ? expf(warp_m[w] - m_all) : 0.0f;  // a warp with no key adds nothing
+    l_all += warp_l[w] * weight[w];
+  }
+  const float inv = 1.0f / l_all;
+  float* orow = out + (static_cast<long long>(b) * p.tq + t) * q_stride + static_cast<long long>(h) * p.dim;
+#pragma unroll
+  for (int c = 0; c < kLaneCols; ++c) {
+    const int d = lane + 32 * c;
+    if (d >= p.dim) continue;
+    float o = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) o = fmaf(warp_acc[w][d], weight[w], o);
+    orow[d] = o * inv;
+  }
+  if (lane == 0) lse[(static_cast<long long>(b) * p.hq + h) * p.tq + t] = m_all + logf(l_all);
 }
 
 // ---- backward ----------------------------------------------------------------
@@ -400,6 +480,17 @@ void attention_forward(Tensor& out, Tensor& lse, const Tensor& q, const Tensor& 
   float* pl = lse.data<float>();
   const float *pq = q.data<float>(), *pk = k.data<float>(), *pv = v.data<float>();
   void* args[] = {&po, &pl, &pq, &pk, &pv, &p};
+  if (p.tq <= kDecodeMaxQueries) {
+    const dim3 grid(static_cast<unsigned>(p.tq), static_cast<unsigned>(p.hq), static_cast<unsigned>(p.batch));
+    const void* kernel = p.dim <= 64 ? reinterpret_cast<const void*>(decode_kernel<2>)
+                                     : reinterpret_cast<const void*>(decode_kernel<4>);
+    NEWSRL_CUDA_CHECK(cudaLaunchKernel(kernel, grid, dim3(32 * kDecodeWarps), args, 0, stream()));
+    return;
+  }
+  if (matmul_precision() == MatmulPrecision::bf16) {
+    attention_forward_tc(po, pl, pq, pk, pv, p);  // attention_tc.cu: the tensor cores
+    return;
+  }
   const dim3 grid(blocks_for(p.tq, kTile), static_cast<unsigned>(p.hq), static_cast<unsigned>(p.batch));
   const std::size_t smem = 2 * tile_bytes(p.dim) + kWeightTileBytes;
   if (p.dim <= 64) {
@@ -421,6 +512,10 @@ void attention_backward(Tensor& dq, Tensor& dk, Tensor& dv, const Tensor& dout, 
   float *pdq = dq.data<float>(), *pdk = dk.data<float>(), *pdv = dv.data<float>();
   delta_kernel<<<blocks_for(delta.numel() * 32, kThreads), kThreads, 0, stream()>>>(pdelta, pg, po, p);
   NEWSRL_CUDA_CHECK(cudaGetLastError());
+  if (matmul_precision() == MatmulPrecision::bf16) {
+    attention_backward_tc(pdq, pdk, pdv, pq, pk, pv, pg, pl, pdelta, p);  // attention_tc.cu: the tensor cores
+    return;
+  }
 
   void* dkv_args[] = {&pdk, &pdv, &pq, &pk, &pv, &pg, &pl, &pdelta, &p};
   const dim3 kv_grid(blocks_for(p.tk, kTile), static_cast<unsigned>(p.hkv), static_cast<unsigned>(p.batch));

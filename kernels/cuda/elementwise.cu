@@ -131,6 +131,32 @@ double sum_squares(const Tensor& x) {
   return read_back(total);
 }
 
+// Each tensor's total into its own slot (the same partial and final kernels as
+// above), then one block adds the slots: one wait for the whole list.
+double sum_squares_list(const std::vector<const Tensor*>& xs) {
+  const I count = static_cast<I>(xs.size());
+  Tensor buffer = scratch(static_cast<std::size_t>(kSumBlocks + count + 1) * sizeof(double));
+  double* partial = static_cast<double*>(buffer.raw());
+  double* totals = partial + kSumBlocks;
+  double* total = totals + count;
+  for (I t = 0; t < count; ++t) {
+    const Tensor& x = *xs[static_cast<std::size_t>(t)];
+    const I n = x.numel();
+    const I blocks = n == 0 ? 0 : std::min<I>((n + kThreads - 1) / kThreads, kSumBlocks);
+    if (blocks > 0) {
+      // The stream orders this tensor's partials after the previous tensor's final sum read them.
+      sum_squares_partial_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(partial,
+                                                                                           x.data<float>(), n);
+      check_launch();
+    }
+    sum_partials_kernel<<<1, kThreads, 0, stream()>>>(totals + t, partial, blocks);
+    check_launch();
+  }
+  sum_partials_kernel<<<1, kThreads, 0, stream()>>>(total, totals, count);
+  check_launch();
+  return read_back(total);
+}
+
 // ---- bias ------------------------------------------------------------------------
 
 struct AddBiasFn {
@@ -304,6 +330,7 @@ void register_elementwise(OpTable& t) {
   t.fill = fill;
   t.copy = copy;
   t.sum_squares = sum_squares;
+  t.sum_squares_list = sum_squares_list;
   t.add_bias = add_bias;
   t.bias_backward = bias_backward;
   t.unary_forward = unary_forward;

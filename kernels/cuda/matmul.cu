@@ -1,5 +1,8 @@
 // matmul on cuBLASLt. float32 GEMMs compute in float32 (CUBLAS_COMPUTE_32F,
-// not TF32) so that they match the CPU table to float32 tolerance; bfloat16
+// not TF32) so that they match the CPU table to float32 tolerance, unless
+// set_matmul_precision (kernels/ops.h) asks for the tensor cores: tf32 or bf16
+// rounding of the inputs inside cuBLASLt (CUBLAS_COMPUTE_32F_FAST_TF32 /
+// _FAST_16BF), float32 accumulation and output all the same; bfloat16
 // weights (y = x wᵀ) run as a bf16 x bf16 GEMM with float32 accumulation and
 // output, after a is rounded to bfloat16 once.
 //
@@ -49,6 +52,7 @@ Lt& lt() {
 // matrices `stride_*` elements apart.
 struct Gemm {
   cudaDataType_t ab_type = CUDA_R_32F;
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
   bool trans_a = false, trans_b = false;
   std::int64_t m = 0, n = 0, k = 0;
   std::int64_t lda = 0, ldb = 0, ldd = 0;
@@ -93,8 +97,8 @@ cublasLtMatrixLayout_t layout(cudaDataType_t type, std::int64_t rows, std::int64
 const Plan& plan_for(const Gemm& g) {
   const std::uint32_t align_a = alignment(g.a), align_b = alignment(g.b), align_d = alignment(g.d);
   char key_text[320];
-  std::snprintf(key_text, sizeof(key_text), "%d %d%d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u",
-                static_cast<int>(g.ab_type), g.trans_a, g.trans_b, static_cast<long long>(g.m),
+  std::snprintf(key_text, sizeof(key_text), "%d %d %d%d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u",
+                static_cast<int>(g.ab_type), static_cast<int>(g.compute), g.trans_a, g.trans_b, static_cast<long long>(g.m),
                 static_cast<long long>(g.n), static_cast<long long>(g.k), static_cast<long long>(g.lda),
                 static_cast<long long>(g.ldb), static_cast<long long>(g.ldd), static_cast<long long>(g.batch),
                 static_cast<long long>(g.stride_a), static_cast<long long>(g.stride_b),
@@ -105,7 +109,7 @@ const Plan& plan_for(const Gemm& g) {
   if (auto it = plans->find(key_text); it != plans->end()) return it->second;
 
   Plan p;
-  NEWSRL_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  NEWSRL_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.op, g.compute, CUDA_R_32F));
   const cublasOperation_t ta = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   NEWSRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
   NEWSRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
@@ -181,6 +185,16 @@ void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool tran
   g.a = b.raw();
   g.b = a.raw();
   const bool shared_b = b.ndim() == 2;
+  switch (matmul_precision()) {
+    case MatmulPrecision::f32:
+      break;
+    case MatmulPrecision::tf32:
+      g.compute = CUBLAS_COMPUTE_32F_FAST_TF32;
+      break;
+    case MatmulPrecision::bf16:
+      g.compute = CUBLAS_COMPUTE_32F_FAST_16BF;
+      break;
+  }
 
   if (b.dtype() == DType::bf16) {
     // bf16 weights: round a to bf16 once so both operands share a type.
@@ -190,6 +204,7 @@ void matmul(Tensor& c, const Tensor& a, const Tensor& b, bool trans_a, bool tran
         static_cast<__nv_bfloat16*>(a16.raw()), a.data<float>(), a.numel());
     NEWSRL_CUDA_CHECK(cudaGetLastError());
     g.ab_type = CUDA_R_16BF;
+    g.compute = CUBLAS_COMPUTE_32F;  // the operands are bf16 already
     g.b = a16.raw();
     g.n = m * batch;  // a is not transposed here: its rows stack into one matrix
     run(g, alpha, beta);

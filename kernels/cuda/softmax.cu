@@ -168,6 +168,66 @@ void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor
   check_launch();
 }
 
+// ---- greedy pick ----------------------------------------------------------------
+
+// One block per row: each thread keeps its first maximum, the block merges
+// them (larger value, then lower index), then sums exp(x - max) in double.
+__global__ void argmax_rows_kernel(std::int32_t* ids, float* logprobs, const float* x, I cols) {
+  __shared__ float shared_value[32];
+  __shared__ I shared_index[32];
+  __shared__ double shared_sum[32];
+  const I r = blockIdx.x;
+  const float* xr = x + r * cols;
+  float best = -INFINITY;
+  I at = cols;  // none yet
+  for (I i = threadIdx.x; i < cols; i += blockDim.x) {
+    if (at == cols || xr[i] > best) {  // strictly greater: a thread keeps its first maximum
+      best = xr[i];
+      at = i;
+    }
+  }
+  // Warp, then block: (value, index) pairs, larger value first, lower index on ties.
+  for (int o = 16; o > 0; o >>= 1) {
+    const float v = __shfl_xor_sync(0xffffffffu, best, o);
+    const I j = __shfl_xor_sync(0xffffffffu, at, o);
+    if (v > best || (v == best && j < at)) {
+      best = v;
+      at = j;
+    }
+  }
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+  if (lane == 0) {
+    shared_value[warp] = best;
+    shared_index[warp] = at;
+  }
+  __syncthreads();
+  best = lane < warps ? shared_value[lane] : -INFINITY;
+  at = lane < warps ? shared_index[lane] : cols;
+  for (int o = 16; o > 0; o >>= 1) {
+    const float v = __shfl_xor_sync(0xffffffffu, best, o);
+    const I j = __shfl_xor_sync(0xffffffffu, at, o);
+    if (v > best || (v == best && j < at)) {
+      best = v;
+      at = j;
+    }
+  }
+  double s = 0;
+  for (I i = threadIdx.x; i < cols; i += blockDim.x) s += ::exp(static_cast<double>(xr[i]) - best);
+  s = block_sum(s, shared_sum);
+  if (threadIdx.x == 0) {
+    ids[r] = static_cast<std::int32_t>(at);
+    logprobs[r] = static_cast<float>(-::log(s));  // logits[at] - (max + log s), and logits[at] is the max
+  }
+}
+
+void argmax_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits) {
+  const I cols = logits.dim(-1), rows = logits.shape().rows();
+  if (rows == 0) return;
+  argmax_rows_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream()>>>(
+      ids.data<std::int32_t>(), logprobs.data<float>(), logits.data<float>(), cols);
+  check_launch();
+}
+
 }  // namespace
 
 void register_softmax(OpTable& t) {
@@ -175,6 +235,7 @@ void register_softmax(OpTable& t) {
   t.softmax_backward = softmax_backward;
   t.cross_entropy_forward = cross_entropy_forward;
   t.cross_entropy_backward = cross_entropy_backward;
+  t.argmax_rows = argmax_rows;
 }
 
 }  // namespace newsrl::kernels::cuda

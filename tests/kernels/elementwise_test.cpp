@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "gradcheck.h"
@@ -166,4 +168,26 @@ TEST(Elementwise, DropoutKeepsTheExpectationAndIsReproducible) {
   dropout_backward(dx, x, mask);
   EXPECT_EQ(dx.to_vector<float>(), out.to_vector<float>());
   EXPECT_THROW(dropout_forward(out, mask, x, 1.0f, 1), std::invalid_argument);
+}
+
+TEST(SumSquares, OfAListAddsEachTensorInOrder) {
+  const Tensor a = Tensor::from(std::vector<float>{1, 2}, {2}), b = Tensor::from(std::vector<float>{3}, {1});
+  const Tensor empty = Tensor::empty({0});
+  EXPECT_EQ(sum_squares({&a, &empty, &b}), 14.0);
+  EXPECT_EQ(sum_squares(std::vector<const Tensor*>{}), 0.0);
+  const Tensor ids = Tensor::empty({2}, DType::i32);
+  EXPECT_THROW(sum_squares({&a, &ids}), std::invalid_argument);
+}
+
+TEST(MatmulPrecision, NamesParseBackAndBadNamesAreRefused) {
+  for (const MatmulPrecision p : {MatmulPrecision::f32, MatmulPrecision::tf32, MatmulPrecision::bf16}) {
+    EXPECT_EQ(parse_matmul_precision(matmul_precision_name(p)), p);
+  }
+  EXPECT_EQ(matmul_precision(), MatmulPrecision::f32);  // the default
+  try {
+    parse_matmul_precision("fp16");
+    FAIL() << "fp16 parsed";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("not one of f32, tf32, bf16"), std::string::npos) << e.what();
+  }
 }

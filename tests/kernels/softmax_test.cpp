@@ -280,3 +280,24 @@ TEST(CrossEntropy, SameBitsWithOneOrTwoThreads) {
   }
   for (std::size_t i = 0; i < runs[0].size(); ++i) EXPECT_TRUE(runs[0][i] == runs[1][i]) << "output " << i;
 }
+
+TEST(ArgmaxRows, FirstMaximumAndItsLogProbability) {
+  const float inf = std::numeric_limits<float>::infinity();
+  // Row 0: a tie at columns 1 and 3; row 1: masked columns; row 2: one column.
+  const Tensor logits = Tensor::from(std::vector<float>{0, 2, 1, 2, -inf, -inf, 5, -inf}, {2, 4});
+  Tensor ids = Tensor::empty({2}, DType::i32), lp = Tensor::empty({2});
+  argmax_rows(ids, lp, logits);
+  EXPECT_EQ(ids.to_vector<std::int32_t>(), (std::vector<std::int32_t>{1, 2}));
+  const double lse0 = std::log(std::exp(0.0) + 2 * std::exp(2.0) + std::exp(1.0));
+  EXPECT_NEAR(lp.to_vector<float>()[0], 2.0 - lse0, 1e-6);
+  EXPECT_EQ(lp.to_vector<float>()[1], 0.0f);  // all the mass on one column
+  const Tensor one = Tensor::from(std::vector<float>{-3}, {1, 1});
+  Tensor id1 = Tensor::empty({1}, DType::i32), lp1 = Tensor::empty({1});
+  argmax_rows(id1, lp1, one);
+  EXPECT_EQ(id1.to_vector<std::int32_t>()[0], 0);
+  EXPECT_EQ(lp1.to_vector<float>()[0], 0.0f);
+  Tensor wrong = Tensor::empty({3}, DType::i32);
+  EXPECT_THROW(argmax_rows(wrong, lp, logits), std::invalid_argument);
+  Tensor float_ids = Tensor::empty({2});
+  EXPECT_THROW(argmax_rows(float_ids, lp, logits), std::invalid_argument);
+}

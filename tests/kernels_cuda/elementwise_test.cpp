@@ -107,6 +107,28 @@ TEST(CudaElementwise, SumSquaresInDoubleAndDeterministic) {
   }
 }
 
+TEST(CudaElementwise, SumSquaresOfAListIsTheSumOfEachInOneRead) {
+  NEWSRL_REQUIRE_GPU();
+  // Sizes over one block, over the partial-sum cap, and empty.
+  std::vector<Tensor> cpu, gpu;
+  for (const std::int64_t n : {1, 255, 0, 70000, 300001, 33}) {
+    cpu.push_back(random_tensor(Shape{n}, static_cast<std::uint64_t>(n) + 5, -2, 2));
+    gpu.push_back(on_gpu(cpu.back()));
+  }
+  std::vector<const Tensor*> c, g;
+  double each = 0;
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    c.push_back(&cpu[i]);
+    g.push_back(&gpu[i]);
+    each += sum_squares(gpu[i]);
+  }
+  const double want = sum_squares(c), got = sum_squares(g);
+  EXPECT_NEAR(got, want, 1e-12 * want);
+  EXPECT_NEAR(got, each, 1e-12 * want);
+  EXPECT_EQ(sum_squares(g), got) << "a second call differs";
+  EXPECT_EQ(sum_squares(std::vector<const Tensor*>{}), 0.0);
+}
+
 TEST(CudaElementwise, BiasForwardAndBackward) {
   NEWSRL_REQUIRE_GPU();
   // 5000 rows: the gradient sums in several chunks.

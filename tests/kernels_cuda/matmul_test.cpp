@@ -87,6 +87,30 @@ TEST(CudaMatmul, BFloat16WeightsAccumulateInFloat32) {
   compare(a, b, {2, 17, 40}, false, true, 1.0f, 0.0f, 3e-2f, "bf16 weights");
 }
 
+// Puts the process's matmul precision back however the test ends.
+struct PrecisionGuard {
+  explicit PrecisionGuard(MatmulPrecision p) { set_matmul_precision(p); }
+  ~PrecisionGuard() { set_matmul_precision(MatmulPrecision::f32); }
+};
+
+TEST(CudaMatmul, TensorCorePrecisionsStayWithinTheirRounding) {
+  NEWSRL_REQUIRE_GPU();
+  // Large enough for cuBLASLt's tensor-core kernels; every transpose form the engine uses.
+  const Tensor a = random_tensor({4, 64, 256}, 31), w = random_tensor({192, 256}, 32);
+  const Tensor g = random_tensor({4, 64, 192}, 33);
+  for (const MatmulPrecision p : {MatmulPrecision::tf32, MatmulPrecision::bf16}) {
+    PrecisionGuard guard(p);
+    // Relative error of one product is about 2^-8 (bf16) or 2^-11 (tf32); over
+    // 256 random terms the sum's error stays within a few per cent of its scale.
+    const float tol = p == MatmulPrecision::bf16 ? 6e-2f : 1e-2f;
+    const std::string name(matmul_precision_name(p));
+    compare(a, w, {4, 64, 192}, false, true, 1.0f, 0.0f, tol, name + ": x wT");
+    compare(g, w, {4, 64, 256}, false, false, 1.0f, 0.0f, tol, name + ": dy w");
+    compare(g.view({256, 192}), a.view({256, 256}), {192, 256}, true, false, 1.0f, 1.0f, tol, name + ": dyT x");
+  }
+  EXPECT_EQ(matmul_precision(), MatmulPrecision::f32);
+}
+
 TEST(CudaMatmul, ALinearLayersBackwardAddsIntoGradients) {
   NEWSRL_REQUIRE_GPU();
   // y = x Wᵀ: dx += dy W, dW += dyᵀ x, both from non-zero gradients.

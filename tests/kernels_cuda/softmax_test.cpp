@@ -109,5 +109,26 @@ TEST(CudaSoftmax, CrossEntropyBadTargetThrowsOneLine) {
   EXPECT_THROW(cross_entropy_backward(dlogits, lse, logits, lse, targets), std::invalid_argument);
 }
 
+TEST(CudaSoftmax, ArgmaxRowsPicksTheFirstMaximumAndItsLogProb) {
+  NEWSRL_REQUIRE_GPU();
+  for (const std::int64_t cols : {1, 7, 1000, 151936}) {
+    Tensor logits = random_tensor(Shape{5, cols}, static_cast<std::uint64_t>(cols), -8, 8);
+    float* x = logits.data<float>();
+    if (cols >= 1000) {
+      // Row 1: a tie between a late and an early column; row 2: masked columns.
+      x[cols + cols - 3] = 20.0f;
+      x[cols + 500] = 20.0f;
+      for (std::int64_t i = 0; i < cols; i += 2) x[2 * cols + i] = -std::numeric_limits<float>::infinity();
+    }
+    Tensor ids = Tensor::empty({5}, DType::i32), lp = Tensor::empty({5});
+    argmax_rows(ids, lp, logits);
+    Tensor gids = Tensor::empty({5}, DType::i32, Device::cuda), glp = gpu_empty(Shape{5});
+    argmax_rows(gids, glp, on_gpu(logits));
+    expect_close(gids, ids, 0, 0, ("ids, " + std::to_string(cols) + " columns").c_str());
+    expect_close(glp, lp, 1e-6f, 1e-6f, ("log-probs, " + std::to_string(cols) + " columns").c_str());
+    if (cols >= 1000) EXPECT_EQ(on_cpu(gids).data<std::int32_t>()[1], 500);
+  }
+}
+
 }  // namespace
 }  // namespace newsrl::kernels::cuda_test
