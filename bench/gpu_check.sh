@@ -10,7 +10,8 @@
 #   kernels_cuda_test.json (GoogleTest's JSON) and .log,
 #   bench_newsrl.jsonl, bench_torch.jsonl, summary.md (side by side),
 #   models_cuda_test.json and .log,
-#   model_newsrl.jsonl, model_torch.jsonl, model_summary.md (side by side).
+#   model_newsrl.jsonl, model_torch.jsonl, model_summary.md (side by side),
+#   model_newsrl.err (the per-op profiles), model_newsrl_7b.jsonl (qwen2.5-7b serving).
 # GoogleTest comes from third_party/googletest (a copy of /usr/src/googletest;
 # this script makes it where /usr/src/googletest exists), nlohmann-json from
 # third_party/nlohmann when the system has none (a copy of /usr/include/nlohmann,
@@ -140,9 +141,9 @@ torch_rc=$?
 cat "$out/summary.md" 2>/dev/null || tail -20 "$out/bench_torch.log"
 
 # ---- model benchmarks: qwen2.5-0.5b training step and serving -------------------
-say "running gpu_model_bench (training step B4 T1024 at matmul precision f32 and bf16; serving 64 and 256 users x 1000+64 tokens; a profile of each)"
-timeout "$(budget 90)" build-kernels/bin/gpu_model_bench --precision f32,bf16 --profile >"$out/model_newsrl.jsonl" \
-  2>"$out/model_newsrl.err"
+say "running gpu_model_bench (training step B4 T1024 at matmul precision f32 and bf16; serving 64, 256 and 512 users x 1000+64 tokens; a profile of each)"
+timeout "$(budget 90)" build-kernels/bin/gpu_model_bench --precision f32,bf16 --profile --users 64,256,512 \
+  >"$out/model_newsrl.jsonl" 2>"$out/model_newsrl.err"
 model_rc=$?
 cat "$out/model_newsrl.err"
 say "running bench/gpu_model_torch.py"
