@@ -231,6 +231,35 @@ __device__ void add_fragments(float* dst, long long stride, int row0, int rows, 
   __syncthreads();
 }
 
+// Shared memory of the two backward kernels, carved in one order: bf16 tiles
+// of K, V, Q and dout, float tiles of the scores and of dP, bf16 tiles of dS
+// (and of P, for dk and dv), then lse and delta of the query rows.
+struct BackwardTiles {
+  bf16_t *ks, *vs, *qs, *dos;
+  float *ss, *dps;
+  bf16_t *dss, *ps;
+  float *lse_s, *delta_s;
+
+  __device__ BackwardTiles(unsigned char* smem, int dim, bool with_p) {
+    const int ldh = ld_half(dim);
+    ks = reinterpret_cast<bf16_t*>(smem);
+    vs = ks + kTile * ldh;
+    qs = vs + kTile * ldh;
+    dos = qs + kTile * ldh;
+    ss = reinterpret_cast<float*>(dos + kTile * ldh);
+    dps = ss + kTile * kLdScore;
+    dss = reinterpret_cast<bf16_t*>(dps + kTile * kLdScore);
+    ps = with_p ? dss + kTile * kLdProb : nullptr;
+    lse_s = reinterpret_cast<float*>(dss + (with_p ? 2 : 1) * kTile * kLdProb);
+    delta_s = lse_s + kTile;
+  }
+
+  static std::size_t bytes(int dim, bool with_p) {
+    return 4 * Smem::half_tile(dim) + 2 * Smem::kScoreTile + (with_p ? 2 : 1) * Smem::kProbTile +
+           2 * sizeof(float) * kTile;
+  }
+};
+
 // One block per (key tile, query head, batch): that head's share of dk and
 // dv for the tile's keys, written to dk_part and dv_part [B, Tk, Hq, D]
 // (reduce_group_kernel adds the group's shares into dk and dv): a block per
@@ -241,16 +270,9 @@ __global__ void __launch_bounds__(kThreads)
                const float* lse, const float* delta, AttentionDims p) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int ldh = ld_half(p.dim), dp = pad16(p.dim);
-  bf16_t* ks = reinterpret_cast<bf16_t*>(smem);
-  bf16_t* vs = ks + kTile * ldh;
-  bf16_t* qs = vs + kTile * ldh;
-  bf16_t* dos = qs + kTile * ldh;
-  float* ss = reinterpret_cast<float*>(dos + kTile * ldh);  // [64, kLdScore], then dP after it
-  float* dps = ss + kTile * kLdScore;
-  bf16_t* ps = reinterpret_cast<bf16_t*>(dps + kTile * kLdScore);
-  bf16_t* dss = ps + kTile * kLdProb;
-  float* lse_s = reinterpret_cast<float*>(dss + kTile * kLdProb);
-  float* delta_s = lse_s + kTile;
+  const BackwardTiles tiles(smem, p.dim, true);
+  bf16_t *ks = tiles.ks, *vs = tiles.vs, *qs = tiles.qs, *dos = tiles.dos, *ps = tiles.ps, *dss = tiles.dss;
+  float *ss = tiles.ss, *dps = tiles.dps, *lse_s = tiles.lse_s, *delta_s = tiles.delta_s;
 
   const int s0 = blockIdx.x * kTile, h = blockIdx.y, b = blockIdx.z;
   const int hk = h / (p.hq / p.hkv), warp = threadIdx.x / 32, r0 = 16 * warp;
@@ -328,15 +350,9 @@ __global__ void __launch_bounds__(kThreads)
               const float* delta, AttentionDims p) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int ldh = ld_half(p.dim), dp = pad16(p.dim);
-  bf16_t* qs = reinterpret_cast<bf16_t*>(smem);
-  bf16_t* dos = qs + kTile * ldh;
-  bf16_t* ks = dos + kTile * ldh;
-  bf16_t* vs = ks + kTile * ldh;
-  float* ss = reinterpret_cast<float*>(vs + kTile * ldh);
-  float* dps = ss + kTile * kLdScore;
-  bf16_t* dss = reinterpret_cast<bf16_t*>(dps + kTile * kLdScore);
-  float* lse_s = reinterpret_cast<float*>(dss + kTile * kLdProb);
-  float* delta_s = lse_s + kTile;
+  const BackwardTiles tiles(smem, p.dim, false);
+  bf16_t *ks = tiles.ks, *vs = tiles.vs, *qs = tiles.qs, *dos = tiles.dos, *dss = tiles.dss;
+  float *ss = tiles.ss, *dps = tiles.dps, *lse_s = tiles.lse_s, *delta_s = tiles.delta_s;
 
   const int t0 = blockIdx.x * kTile, h = blockIdx.y, b = blockIdx.z;
   const int hk = h / (p.hq / p.hkv), warp = threadIdx.x / 32, r0 = 16 * warp;
@@ -400,7 +416,6 @@ void attention_forward_tc(float* out, float* lse, const float* q, const float* k
 void attention_backward_tc(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
                            const float* dout, const float* lse, const float* delta, const AttentionDims& dims) {
   AttentionDims p = dims;
-  const std::size_t stats = 2 * sizeof(float) * kTile;
   const std::int64_t part_size = static_cast<std::int64_t>(p.batch) * p.tk * p.hq * p.dim;
   Tensor dk_part = Tensor::empty({part_size}, DType::f32, Device::cuda);
   Tensor dv_part = Tensor::empty({part_size}, DType::f32, Device::cuda);
@@ -408,10 +423,10 @@ void attention_backward_tc(float* dq, float* dk, float* dv, const float* q, cons
   float* pdv = dv_part.data<float>();
   void* dkv_args[] = {&pdk, &pdv, &q, &k, &v, &dout, &lse, &delta, &p};
   const dim3 kv_grid(blocks_for(p.tk, kTile), static_cast<unsigned>(p.hq), static_cast<unsigned>(p.batch));
-  const std::size_t dkv_smem = 4 * Smem::half_tile(p.dim) + 2 * Smem::kScoreTile + 2 * Smem::kProbTile + stats;
+  const std::size_t dkv_smem = BackwardTiles::bytes(p.dim, true);
   void* dq_args[] = {&dq, &q, &k, &v, &dout, &lse, &delta, &p};
   const dim3 q_grid(blocks_for(p.tq, kTile), static_cast<unsigned>(p.hq), static_cast<unsigned>(p.batch));
-  const std::size_t dq_smem = 4 * Smem::half_tile(p.dim) + 2 * Smem::kScoreTile + Smem::kProbTile + stats;
+  const std::size_t dq_smem = BackwardTiles::bytes(p.dim, false);
   if (pad16(p.dim) <= 64) {
     launch(dkv_kernel<4>, kv_grid, dkv_smem, dkv_args);
     launch(dq_kernel<4>, q_grid, dq_smem, dq_args);

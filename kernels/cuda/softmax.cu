@@ -170,6 +170,19 @@ void cross_entropy_backward(Tensor& dlogits, const Tensor& dlosses, const Tensor
 
 // ---- greedy pick ----------------------------------------------------------------
 
+// The warp's (value, index) pair with the larger value, the lower index on
+// ties, in every lane.
+__device__ void warp_argmax(float& best, I& at) {
+  for (int o = 16; o > 0; o >>= 1) {
+    const float v = __shfl_xor_sync(0xffffffffu, best, o);
+    const I j = __shfl_xor_sync(0xffffffffu, at, o);
+    if (v > best || (v == best && j < at)) {
+      best = v;
+      at = j;
+    }
+  }
+}
+
 // One block per row: each thread keeps its first maximum, the block merges
 // them (larger value, then lower index), then sums exp(x - max) in double.
 __global__ void argmax_rows_kernel(std::int32_t* ids, float* logprobs, const float* x, I cols) {
@@ -186,15 +199,8 @@ __global__ void argmax_rows_kernel(std::int32_t* ids, float* logprobs, const flo
       at = i;
     }
   }
-  // Warp, then block: (value, index) pairs, larger value first, lower index on ties.
-  for (int o = 16; o > 0; o >>= 1) {
-    const float v = __shfl_xor_sync(0xffffffffu, best, o);
-    const I j = __shfl_xor_sync(0xffffffffu, at, o);
-    if (v > best || (v == best && j < at)) {
-      best = v;
-      at = j;
-    }
-  }
+  // Warp, then block.
+  warp_argmax(best, at);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
   if (lane == 0) {
     shared_value[warp] = best;
@@ -203,14 +209,7 @@ __global__ void argmax_rows_kernel(std::int32_t* ids, float* logprobs, const flo
   __syncthreads();
   best = lane < warps ? shared_value[lane] : -INFINITY;
   at = lane < warps ? shared_index[lane] : cols;
-  for (int o = 16; o > 0; o >>= 1) {
-    const float v = __shfl_xor_sync(0xffffffffu, best, o);
-    const I j = __shfl_xor_sync(0xffffffffu, at, o);
-    if (v > best || (v == best && j < at)) {
-      best = v;
-      at = j;
-    }
-  }
+  warp_argmax(best, at);
   double s = 0;
   for (I i = threadIdx.x; i < cols; i += blockDim.x) s += ::exp(static_cast<double>(xr[i]) - best);
   s = block_sum(s, shared_sum);
