@@ -76,6 +76,7 @@ int train_lm(const LmTrainingOptions& o, const std::string& run, bool resume, co
     throw std::invalid_argument(run + " already holds checkpoints: add --resume to continue it, or pick a new folder");
   }
   CausalLM model(config);
+  model.set_recompute(o.recompute);
   models::Optimizer optimizer(model.parameters(),
                               kernels::AdamW{static_cast<float>(o.lr), 0.9f, 0.95f, 1e-8f,
                                              static_cast<float>(o.weight_decay)},

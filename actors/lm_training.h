@@ -21,6 +21,7 @@ struct LmTrainingOptions {
   std::string preset;            // a model preset, or
   std::string model_config;      // a Hugging Face style config.json
   std::string init_checkpoint;   // or start from these weights
+  bool recompute = false;        // recompute each block's activations in the backward (CausalLM::set_recompute)
   std::string data;              // JSONL of token-id arrays
   std::int64_t steps = 100;
   std::int64_t batch = 8;

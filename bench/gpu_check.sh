@@ -11,7 +11,8 @@
 #   bench_newsrl.jsonl, bench_torch.jsonl, summary.md (side by side),
 #   models_cuda_test.json and .log,
 #   model_newsrl.jsonl, model_torch.jsonl, model_summary.md (side by side),
-#   model_newsrl.err (the per-op profiles), model_newsrl_7b.jsonl (qwen2.5-7b serving).
+#   model_newsrl.err (the per-op profiles), model_newsrl_recompute.jsonl (the
+#   training step with activation recomputation), model_newsrl_7b.jsonl (qwen2.5-7b serving).
 # GoogleTest comes from third_party/googletest (a copy of /usr/src/googletest;
 # this script makes it where /usr/src/googletest exists), nlohmann-json from
 # third_party/nlohmann when the system has none (a copy of /usr/include/nlohmann,
@@ -109,6 +110,15 @@ timeout "$(budget 90)" build-kernels/bin/models_cuda_test --gtest_output="json:$
 models_rc=$?
 grep -E '^\[  (PASSED|FAILED)  \]|^\[  SKIPPED \] [0-9]+ test|^\[==========\] [0-9]+ tests|Failure$' "$out/models_cuda_test.log" | head -20
 
+# The training step with activation recomputation, in a process of its own
+# (the memory it reports is that process's peak).
+recompute_step() {
+  say "running gpu_model_bench --what train --precision bf16 --recompute"
+  timeout "$(budget 60)" build-kernels/bin/gpu_model_bench --what train --precision bf16 --recompute \
+    >"$out/model_newsrl_recompute.jsonl" 2>"$out/model_newsrl_recompute.err"
+  echo "recompute exited $?: $(cat "$out/model_newsrl_recompute.jsonl" "$out/model_newsrl_recompute.err")"
+}
+
 # ---- benchmarks ----------------------------------------------------------------
 if [ "$quick" -eq 1 ]; then
   say "running gpu_model_bench --precision f32,bf16 --profile (quick: no op benchmark, no PyTorch)"
@@ -116,6 +126,7 @@ if [ "$quick" -eq 1 ]; then
     >"$out/model_newsrl.jsonl" 2>"$out/model_newsrl.err"
   model_rc=$?
   cat "$out/model_newsrl.err" "$out/model_newsrl.jsonl"
+  recompute_step
   say "results in $out: $(cd "$out" && ls | tr '\n' ' ')"
   [ "$model_rc" -eq 77 ] && exit 2
   [ "$tests_rc" -eq 0 ] || fail "kernels_cuda_test (see $out/kernels_cuda_test.log)"
@@ -154,6 +165,8 @@ cat "$out/model_summary.md" 2>/dev/null || {
   tail -20 "$out/model_torch.log"
   cat "$out/model_newsrl.jsonl"
 }
+
+recompute_step
 
 # ---- a larger model: qwen2.5-7b serving (32B's float32 master weights, 128 GB, do not fit) --
 say "running gpu_model_bench --what serve --preset qwen2.5-7b --users 64 --precision bf16"

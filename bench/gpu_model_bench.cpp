@@ -19,14 +19,17 @@
 // tensor cores too). --profile adds one
 // profiled training step and one profiled serving run (kernels/profile.h: time
 // per op, each op waited for) as {"bench":"profile",...} lines, and prints
-// their tables on stderr. One JSON line per measurement:
+// their tables on stderr. --recompute trains with CausalLM::set_recompute
+// (each block's activations computed again in the backward); the train line
+// reports the GPU memory the process holds after its steps (its peak, since
+// the tensor cache keeps what it was given). One JSON line per measurement:
 //   {"engine":"newsrl","bench":"train",...} / {"engine":"newsrl","bench":"serve",...}
 // bench/gpu_model_torch.py measures PyTorch on the same shapes; bench/gpu_check.sh
 // runs both. Exits 77 (skipped) where no GPU is visible.
 //   build-kernels/bin/gpu_model_bench [--what train,serve] [--preset qwen2.5-0.5b]
 //       [--batch 4] [--seq 1024] [--steps 5] [--warmup 2]
 //       [--users 64,256] [--prompt 1000] [--new 64] [--weights bf16]
-//       [--precision f32,bf16] [--profile]
+//       [--precision f32,bf16] [--profile] [--recompute]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -61,7 +64,7 @@ struct Options {
   int prompt = 1000, new_tokens = 64;
   std::string weights = "bf16";
   std::vector<kernels::MatmulPrecision> precisions = {kernels::MatmulPrecision::f32};
-  bool profile = false;
+  bool profile = false, recompute = false;
   double peak_tflops = 989.0;
 };
 
@@ -121,6 +124,7 @@ void bench_train(const Options& o, const models::Qwen2Config& config, kernels::M
   kernels::set_matmul_precision(precision);
   models::CausalLM model(config, Device::cuda);
   quick_init(model, 1);
+  model.set_recompute(o.recompute);
   kernels::AdamW hp;
   hp.lr = 1e-4f;
   hp.weight_decay = 0.1f;
@@ -148,6 +152,11 @@ void bench_train(const Options& o, const models::Qwen2Config& config, kernels::M
   for (int i = 0; i < o.steps; ++i) step(i + 1 == o.steps);
   sync();
   const double seconds = (now_s() - t0) / o.steps;
+  // What the process holds on the GPU now: the tensor cache keeps every block
+  // it was ever given, so this is the peak of the steps so far (in this process).
+  std::size_t free_bytes = 0, total_bytes = 0;
+  NEWSRL_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const double held_gib = static_cast<double>(total_bytes - free_bytes) / (1ull << 30);
   if (o.profile) {
     kernels::profile::start();
     step(false);
@@ -161,10 +170,11 @@ void bench_train(const Options& o, const models::Qwen2Config& config, kernels::M
   const double mfu = 6.0 * params * tokens_per_s / (o.peak_tflops * 1e12);
   std::printf(
       "{\"engine\":\"newsrl\",\"bench\":\"train\",\"model\":\"%s\",\"batch\":%lld,\"seq\":%lld,"
-      "\"dtype\":\"float32\",\"matmul_precision\":\"%s\",\"step_ms\":%.1f,\"tokens_per_s\":%.0f,\"params\":%.0f,\"mfu\":%.4f,"
+      "\"dtype\":\"float32\",\"matmul_precision\":\"%s\",\"recompute\":%s,\"gpu_memory_gib\":%.2f,\"step_ms\":%.1f,\"tokens_per_s\":%.0f,\"params\":%.0f,\"mfu\":%.4f,"
       "\"peak_tflops\":%.0f,\"loss\":%.4f,\"grad_norm\":%.4f,\"gpu\":\"%s\"}\n",
       o.preset.c_str(), static_cast<long long>(o.batch), static_cast<long long>(o.seq),
-      std::string(kernels::matmul_precision_name(precision)).c_str(), seconds * 1e3, tokens_per_s,
+      std::string(kernels::matmul_precision_name(precision)).c_str(), o.recompute ? "true" : "false", held_gib,
+      seconds * 1e3, tokens_per_s,
       params, mfu, o.peak_tflops, loss, grad_norm, gpu_name.c_str());
   std::fflush(stdout);
 }
@@ -273,11 +283,13 @@ int main(int argc, char** argv) {
       o.precisions = parse_precisions(argv[++i]);
     else if (a == "--profile")
       o.profile = true;
+    else if (a == "--recompute")
+      o.recompute = true;
     else {
       std::fprintf(stderr,
                    "gpu_model_bench: unknown argument %s (--what train,serve --preset NAME --batch N --seq N --steps N "
                    "--warmup N --users N[,N...] --prompt N --new N --weights bf16|f32 --peak-tflops X "
-                   "--precision f32|tf32|bf16[,...] --profile)\n",
+                   "--precision f32|tf32|bf16[,...] --profile --recompute)\n",
                    argv[i]);
       return 2;
     }

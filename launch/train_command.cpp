@@ -40,6 +40,7 @@ int train_lm(const Flags& f, const char* version, bool sft) {
   model.get("preset", o.preset);
   model.get("config", o.model_config);
   model.get("init", o.init_checkpoint);
+  model.get("recompute", o.recompute);
   train.get("data", o.data);
   train.get("steps", o.steps);
   train.get("batch", o.batch);
@@ -76,6 +77,7 @@ int train_lm(const Flags& f, const char* version, bool sft) {
   if (!o.preset.empty()) model_table.insert("preset", o.preset);
   if (!o.model_config.empty()) model_table.insert("config", o.model_config);
   if (!o.init_checkpoint.empty()) model_table.insert("init", o.init_checkpoint);
+  if (o.recompute) model_table.insert("recompute", true);
   toml::table train_table = train.resolved();
   train_table.insert_or_assign("data", o.data);
   train_table.insert_or_assign("steps", o.steps);

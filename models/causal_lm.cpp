@@ -79,18 +79,28 @@ void CausalLM::init(std::uint64_t seed) {
 
 Value CausalLM::hidden(Graph& g, const Tensor& ids, bool trainable) {
   if (ids.ndim() != 2) throw std::invalid_argument("input ids " + ids.str() + " should be [batch, tokens]");
-  const std::int64_t b = ids.dim(0), t = ids.dim(1), h = config_.hidden_size, d = config_.head_dim();
-  const std::int64_t hq = config_.num_attention_heads, hkv = config_.num_key_value_heads;
+  const std::int64_t t = ids.dim(1);
   if (t > config_.max_position_embeddings) {
     throw std::invalid_argument(std::to_string(t) + " tokens exceed max_position_embeddings " +
                                 std::to_string(config_.max_position_embeddings));
   }
-  const float theta = static_cast<float>(config_.rope_theta), eps = static_cast<float>(config_.rms_norm_eps);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const float eps = static_cast<float>(config_.rms_norm_eps);
   auto P = [&](Parameter* p) { return trainable ? g.param(*p) : g.constant(p->value); };
 
   Value x = fn::embedding(g, P(embed_), ids);  // [B, T, H]
   for (const Block& blk : blocks_) {
+    x = recompute_ && trainable ? recomputed_block(g, blk, x) : block(g, blk, x, trainable);
+  }
+  return fn::rmsnorm(g, x, P(final_norm_), eps);
+}
+
+Value CausalLM::block(Graph& g, const Block& blk, Value x, bool trainable) {
+  const std::int64_t b = x.shape()[0], t = x.shape()[1], h = config_.hidden_size, d = config_.head_dim();
+  const std::int64_t hq = config_.num_attention_heads, hkv = config_.num_key_value_heads;
+  const float theta = static_cast<float>(config_.rope_theta), eps = static_cast<float>(config_.rms_norm_eps);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  auto P = [&](Parameter* p) { return trainable ? g.param(*p) : g.constant(p->value); };
+  {
     Value n1 = fn::rmsnorm(g, x, P(blk.input_norm), eps);
     Value q = fn::linear(g, n1, P(blk.q), P(blk.q_bias));
     Value k = fn::linear(g, n1, P(blk.k), P(blk.k_bias));
@@ -105,7 +115,27 @@ Value CausalLM::hidden(Graph& g, const Tensor& ids, bool trainable) {
     Value up = fn::linear(g, n2, P(blk.up));
     x = fn::add(g, x, fn::linear(g, fn::swiglu(g, gate, up), P(blk.down)));
   }
-  return fn::rmsnorm(g, x, P(final_norm_), eps);
+  return x;
+}
+
+Value CausalLM::recomputed_block(Graph& g, const Block& blk, Value x) {
+  // Forward on a scratch graph with the weights as constants: nothing of it is
+  // kept but the output, whose storage the outer graph now holds.
+  Tensor input = x.tensor(), output;
+  {
+    Graph scratch;
+    output = block(scratch, blk, scratch.constant(input), false).tensor();
+  }
+  Graph* outer = &g;
+  return g.record(output, {x}, [this, outer, &blk, x, input](const Tensor& dy) {
+    // Again, with gradients: the weights' go into their grads as in an
+    // ordinary step; the input's into the outer graph's gradient of x.
+    Parameter leaf("recomputed block input", input);
+    leaf.grad = outer->grad(x);
+    Graph again;
+    const Value y = block(again, blk, again.param(leaf), true);
+    again.backward(y, dy);
+  });
 }
 
 Value CausalLM::logits(Graph& g, const Tensor& ids, bool trainable) {

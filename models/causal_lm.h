@@ -47,6 +47,16 @@ class CausalLM {
   // predict labels at t + 1; labels of kernels::kIgnoreIndex are skipped.
   Value loss(Graph& g, const Tensor& ids, const Tensor& labels);
 
+  // Activation recomputation (gradient checkpointing), off by default: when
+  // on, a trainable forward keeps only each block's input and output; the
+  // block's inner activations (norms, q/k/v, attention, the MLP's 4.9x-wide
+  // gate and up) are freed at once and computed again from the saved input
+  // during the backward. Memory for activations falls from about 20 [B, T,
+  // hidden]-sized tensors a layer to one, for one more forward pass of compute;
+  // the gradients are the same bits.
+  void set_recompute(bool on) { recompute_ = on; }
+  bool recompute() const { return recompute_; }
+
   // A block's parameters, found once (a step would otherwise build their names
   // again and again); generation's cached decoder reads them too.
   struct Block {
@@ -61,6 +71,11 @@ class CausalLM {
   Parameter& add(const std::string& name, const Shape& shape);
   // The final norm's output [B, T, hidden], which the LM head reads.
   Value hidden(Graph& g, const Tensor& ids, bool trainable);
+  // One decoder block on x [B, T, hidden].
+  Value block(Graph& g, const Block& blk, Value x, bool trainable);
+  // The same, its inner values freed and recomputed in the backward.
+  Value recomputed_block(Graph& g, const Block& blk, Value x);
+  bool recompute_ = false;
   kernels::Device device_ = kernels::Device::cpu;
   std::vector<Block> blocks_;
   Parameter *embed_ = nullptr, *final_norm_ = nullptr, *head_ = nullptr;

@@ -43,6 +43,20 @@ void Graph::backward(Value loss) {
   if (l.value.numel() != 1) throw std::invalid_argument("backward() needs a scalar loss, got " + l.value.str());
   if (!l.requires_grad) throw std::logic_error("backward() of a loss that depends on no parameter");
   kernels::fill(grad(loss), 1.0f);
+  run_backward();
+}
+
+void Graph::backward(Value out, const Tensor& seed) {
+  Node& o = nodes_[static_cast<std::size_t>(out.id_)];
+  if (!(seed.shape() == o.value.shape())) {
+    throw std::invalid_argument("backward(): seed " + seed.str() + " should be shaped like " + o.value.str());
+  }
+  if (!o.requires_grad) throw std::logic_error("backward() of a value that depends on no parameter");
+  kernels::copy(grad(out), seed);
+  run_backward();
+}
+
+void Graph::run_backward() {
   for (std::size_t i = nodes_.size(); i-- > 0;) {
     if (nodes_[i].backward && nodes_[i].grad.defined()) nodes_[i].backward(nodes_[i].grad);
   }

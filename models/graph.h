@@ -106,6 +106,10 @@ class Graph {
 
   // d loss / d every value, seeded with d loss = 1 (loss must hold one element).
   void backward(Value loss);
+  // The same from any value, seeded with d out = seed (shaped like out): how
+  // a recomputed block (CausalLM::set_recompute) carries its output's
+  // gradient back through the ops it ran again.
+  void backward(Value out, const Tensor& seed);
   // The gradient of a value requiring one (zeros until backward fills it).
   Tensor& grad(Value v);
   bool requires_grad(Value v) const { return nodes_[static_cast<std::size_t>(v.id_)].requires_grad; }
@@ -122,6 +126,7 @@ class Graph {
     Parameter* param = nullptr;
     BackwardFn backward;
   };
+  void run_backward();
   std::vector<Node> nodes_;
 };
 

@@ -2,7 +2,8 @@
 # `newsrl train lm` and `newsrl ckpt` from outside: a run killed mid-step
 # (SIGKILL, as a crash) and resumed ends bit-identical to an uninterrupted
 # one; ckpt ls/diff/verify read the checkpoints; a damaged byte is one line
-# naming the dataset; bad input is one line and a non-zero exit.
+# naming the dataset; bad input is one line and a non-zero exit; [model]
+# recompute = true trains to the same bits.
 #   tests/launch/train_ckpt_cli_test.sh BUILD_BIN_DIR
 set -u
 bin="$1/newsrl"
@@ -36,6 +37,16 @@ TOML
 
 check "uninterrupted run" 0 "$bin" train lm --config "$tmp/run.toml" --run "$tmp/a"
 has "uninterrupted run" "step 16/16"
+# [model] recompute = true: the blocks' activations computed again in the backward, the same weights.
+sed 's/^preset = "nano"$/preset = "nano"\nrecompute = true/' "$tmp/run.toml" >"$tmp/recompute.toml"
+check "recompute run" 0 "$bin" train lm --config "$tmp/recompute.toml" --run "$tmp/r"
+grep -qx 'recompute = true' "$tmp/r/config.toml" || fail "config.toml should keep recompute = true" "$(cat "$tmp/r/config.toml")"
+check "recompute: the same weights" 0 "$bin" ckpt diff "$tmp/a/checkpoints/step-00000016.h5" \
+  "$tmp/r/checkpoints/step-00000016.h5" --json
+has "recompute: bit-identical" '"identical":true'
+sed 's/^preset = "nano"$/preset = "nano"\nrecompute = "yes"/' "$tmp/run.toml" >"$tmp/bad.toml"
+check "recompute not a bool" 2 "$bin" train lm --config "$tmp/bad.toml" --run "$tmp/bad"
+has "recompute not a bool" "[model] recompute: should be true or false"
 out=$(NEWSRL_KILL_AT_STEP=14 timeout 300 "$bin" train lm --config "$tmp/run.toml" --run "$tmp/b" 2>&1)
 rc=$?
 [ "$rc" -ne 0 ] && echo "ok   killed in step 14 (exit $rc)" || fail "the kill hook did not kill" "$out"

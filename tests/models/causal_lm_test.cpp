@@ -158,3 +158,40 @@ TEST(CausalLM, ConfigMistakesAreOneClearLine) {
   EXPECT_EQ(Qwen2Config::from_json(Qwen2Config::preset("mini").to_json(), "x").parameter_count(),
             Qwen2Config::preset("mini").parameter_count());
 }
+
+// Recomputing each block in the backward (set_recompute) runs the same ops on
+// the same inputs: the loss and every gradient are the same bits, while the
+// graph keeps one value a block instead of every inner activation.
+TEST(CausalLM, RecomputedBlocksGiveTheSameLossAndGradients) {
+  Twin t;
+  Graph g;
+  t.model.zero_grad();
+  const Value plain = t.model.loss(g, t.ids, t.labels);
+  const std::size_t plain_nodes = g.size();
+  g.backward(plain);
+  const float plain_loss = plain.tensor().to_vector<float>()[0];
+  std::vector<std::vector<float>> grads;
+  for (Parameter* p : t.model.parameters()) grads.push_back(p->grad.to_vector<float>());
+
+  Graph r;
+  t.model.zero_grad();
+  t.model.set_recompute(true);
+  ASSERT_TRUE(t.model.recompute());
+  const Value recomputed = t.model.loss(r, t.ids, t.labels);
+  const std::size_t layers = t.model.blocks().size();
+  EXPECT_LT(r.size() + 20 * layers, plain_nodes) << "the inner activations were kept";
+  EXPECT_THROW(r.backward(recomputed, Tensor::zeros({2})), std::invalid_argument);  // a seed of another shape
+  r.backward(recomputed);
+  EXPECT_EQ(recomputed.tensor().to_vector<float>()[0], plain_loss);
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    Parameter* p = t.model.parameters()[i];
+    EXPECT_EQ(p->grad.to_vector<float>(), grads[i]) << p->name;
+  }
+  // Inference records nothing either way.
+  Graph inference;
+  t.model.logits(inference, t.ids, false);
+  t.model.set_recompute(false);
+  Graph plain_inference;
+  t.model.logits(plain_inference, t.ids, false);
+  EXPECT_EQ(inference.size(), plain_inference.size());
+}

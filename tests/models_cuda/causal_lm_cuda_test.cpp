@@ -232,6 +232,43 @@ TEST(CausalLMCuda, QwenBlockShapeLossAndGradientsMatchTheCpu) {
   loss_and_gradients(small_qwen(), 2, 8, 12);
 }
 
+// Recomputing the blocks in the backward (CausalLM::set_recompute) on the GPU:
+// the same kernels on the same inputs, so the same loss and gradients, bit
+// for bit, as the GPU without it (the kernels are deterministic).
+TEST(CausalLMCuda, QwenBlockShapeRecomputeGivesTheSameGradients) {
+  NEWSRL_REQUIRE_GPU();
+  const Qwen2Config config = small_qwen();
+  CausalLM cpu(config);
+  CausalLM gpu(config, Device::cuda);
+  init_both(cpu, gpu, 13);
+  const Batch batch = random_batch(2, 80, config.vocab_size, 113);
+  for (const bool tensor_cores : {false, true}) {
+    kernels::set_matmul_precision(tensor_cores ? kernels::MatmulPrecision::bf16 : kernels::MatmulPrecision::f32);
+    std::vector<std::vector<float>> grads;
+    float loss = 0;
+    for (const bool recompute : {false, true}) {
+      gpu.set_recompute(recompute);
+      Graph g;
+      gpu.zero_grad();
+      const Value l = gpu.loss(g, batch.ids, batch.labels);
+      g.backward(l);
+      const float value = l.tensor().to_vector<float>()[0];
+      if (!recompute) {
+        loss = value;
+        for (Parameter* p : gpu.parameters()) grads.push_back(p->grad.to_vector<float>());
+        continue;
+      }
+      EXPECT_EQ(value, loss) << "tensor cores " << tensor_cores;
+      for (std::size_t i = 0; i < grads.size(); ++i) {
+        EXPECT_EQ(gpu.parameters()[i]->grad.to_vector<float>(), grads[i])
+            << gpu.parameters()[i]->name << ", tensor cores " << tensor_cores;
+      }
+    }
+  }
+  kernels::set_matmul_precision(kernels::MatmulPrecision::f32);
+  gpu.set_recompute(false);
+}
+
 TEST(CausalLMCuda, MovedModelGivesTheCpuLogits) {
   NEWSRL_REQUIRE_GPU();
   CausalLM cpu(micro());
