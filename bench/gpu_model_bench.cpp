@@ -157,6 +157,7 @@ void bench_train(const Options& o, const models::Qwen2Config& config, kernels::M
   std::size_t free_bytes = 0, total_bytes = 0;
   NEWSRL_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   const double held_gib = static_cast<double>(total_bytes - free_bytes) / (1ull << 30);
+  const double timed_loss = loss, timed_norm = grad_norm;  // of the last timed step, not the profiled one
   if (o.profile) {
     kernels::profile::start();
     step(false);
@@ -175,7 +176,7 @@ void bench_train(const Options& o, const models::Qwen2Config& config, kernels::M
       o.preset.c_str(), static_cast<long long>(o.batch), static_cast<long long>(o.seq),
       std::string(kernels::matmul_precision_name(precision)).c_str(), o.recompute ? "true" : "false", held_gib,
       seconds * 1e3, tokens_per_s,
-      params, mfu, o.peak_tflops, loss, grad_norm, gpu_name.c_str());
+      params, mfu, o.peak_tflops, timed_loss, timed_norm, gpu_name.c_str());
   std::fflush(stdout);
 }
 
