@@ -84,7 +84,9 @@ actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std:
   data.get("world", o.world);
   data.get("index", o.index);
   data.get("tokenizer", o.tokenizer);
-  data.get("max_users", o.max_users);
+  data.get("max_users", o.max_users);  // the older spelling; [grpo] max_users is the one newsrl run reads too
+  std::int64_t grpo_users = -1;
+  grpo.get("max_users", grpo_users);
   grpo.get("steps", o.steps);
   grpo.get("group", o.group);
   grpo.get("prompts_per_step", o.prompts_per_step);
@@ -111,6 +113,13 @@ actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std:
   data.finish();
   grpo.finish();
   if (o.max_users < 0) throw runtime::ConfigError(where + " [data] max_users: must be at least 0 (0: every user)");
+  if (grpo_users != -1) {
+    if (grpo_users < 0) throw runtime::ConfigError(where + " [grpo] max_users: must be at least 0 (0: every user)");
+    if (o.max_users != 0) {
+      throw runtime::ConfigError(where + " [grpo] max_users and [data] max_users: give one (they are the same key)");
+    }
+    o.max_users = grpo_users;
+  }
   if (const std::string problem = actors::check_grpo_options(o); !problem.empty()) {
     throw runtime::ConfigError(where + " " + problem);
   }

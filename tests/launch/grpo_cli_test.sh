@@ -140,4 +140,12 @@ check "another index" 0 "$bin" index build --world "$tmp/world2" --out "$tmp/ind
 grpo_config | sed "s|^index = .*|index = \"$tmp/index2\"|" >"$tmp/other.toml"
 check "index of another world" 2 "$bin" train grpo --config "$tmp/other.toml" --run "$tmp/g"
 has "index of another world" "was built from another world"
+# [grpo] max_users: the first users only (and newsrl run's spelling); not both it and [data] max_users.
+grpo_config | sed 's/^\[grpo\]$/[grpo]\nmax_users = 5/' >"$tmp/few.toml"
+check "[grpo] max_users" 0 "$bin" train grpo --config "$tmp/few.toml" --run "$tmp/few" --steps 1
+has "[grpo] max_users" "prompts from 5 users"
+grep -q '^max_users = 5$' "$tmp/few/config.toml" || fail "config.toml should keep [grpo] max_users" "$(cat "$tmp/few/config.toml")"
+sed 's/^\[data\]$/[data]\nmax_users = 5/' "$tmp/few.toml" >"$tmp/both.toml"
+check "both max_users" 2 "$bin" train grpo --config "$tmp/both.toml" --run "$tmp/both"
+has "both max_users" "give one (they are the same key)"
 finish
