@@ -126,7 +126,9 @@ TEST(CudaSoftmax, ArgmaxRowsPicksTheFirstMaximumAndItsLogProb) {
     argmax_rows(gids, glp, on_gpu(logits));
     expect_close(gids, ids, 0, 0, ("ids, " + std::to_string(cols) + " columns").c_str());
     expect_close(glp, lp, 1e-6f, 1e-6f, ("log-probs, " + std::to_string(cols) + " columns").c_str());
-    if (cols >= 1000) EXPECT_EQ(on_cpu(gids).data<std::int32_t>()[1], 500);
+    if (cols >= 1000) {
+      EXPECT_EQ(on_cpu(gids).data<std::int32_t>()[1], 500);
+    }
   }
 }
 
