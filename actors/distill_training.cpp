@@ -95,7 +95,9 @@ int train_on_policy(runtime::Cluster& cluster, const DistillTrainingOptions& o, 
   auto rollouts = cluster.spawn<PolicyRollout>("rollout", student);
   RewardWorkerOptions ro{o.base.world, o.base.index, o.base.tokenizer, o.base.rewards, o.base.limits, o.base.max_users};
   auto reward_workers = cluster.spawn<RewardWorker>("reward", ro);
-  auto learners = cluster.spawn<PolicyLearner>("learner", student, learner_options(o));
+  LearnerOptions lo = learner_options(o);
+  lo.recompute = o.base.recompute;
+  auto learners = cluster.spawn<PolicyLearner>("learner", student, lo);
   auto teachers = cluster.spawn<TeacherScorer>("teacher", PolicySource{o.teacher, "", 0});
   if (!cluster.is_driver()) return cluster.serve();
 
@@ -350,6 +352,7 @@ int train_supervised(runtime::Cluster& cluster, const DistillTrainingOptions& o,
   lm.checkpoint_every = o.checkpoint_every;
   lm.keep_last = o.keep_last;
   lm.log_every = o.log_every;
+  lm.recompute = o.base.recompute;
   const int status = train_lm(lm, sft_run.string(), has_checkpoints, config_toml, version, progress);
   if (status != 0) return status;
   const std::optional<std::string> last = checkpoints.latest();

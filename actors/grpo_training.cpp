@@ -98,6 +98,7 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
   lo.beta = static_cast<float>(o.beta);
   lo.epochs = o.epochs;
   lo.micro_batch = o.micro_batch;
+  lo.recompute = o.recompute;
   auto learners = cluster.spawn<PolicyLearner>("learner", source, lo);
   if (!cluster.is_driver()) return cluster.serve();
 
@@ -112,6 +113,7 @@ int train_grpo(runtime::Cluster& cluster, const GrpoTrainingOptions& o, const st
         << static_cast<double>(o.steps) * o.prompts_per_step / static_cast<double>(prompts.size());
   progress << "grpo: " << o.steps << " steps of " << o.prompts_per_step << " prompts draw each prompt "
            << draws.str() << " times\n";
+  if (o.recompute) progress << "grpo: the learners recompute each block's activations in the backward\n";
 
   GrpoLoopOptions lopt;
   lopt.steps = static_cast<int>(o.steps);

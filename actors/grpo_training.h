@@ -22,6 +22,7 @@ namespace newsrl::actors {
 // Every key with its default is in docs/grpo.md.
 struct GrpoTrainingOptions {
   std::string init;  // [model] init: the policy's first weights (a model file or training checkpoint)
+  bool recompute = false;  // [model] recompute: the learners recompute each block's activations in the backward
   // [data]
   std::string world, index, tokenizer;
   std::int64_t max_users = 0;  // 0: every user

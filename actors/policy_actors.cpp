@@ -80,6 +80,7 @@ PolicyLearner::PolicyLearner(runtime::ActorContext& ctx, const PolicySource& sou
                  models::Schedule{o.lr, o.min_lr, o.warmup * o.epochs, o.total_steps * o.epochs}, o.clip_norm),
       options_(o) {
   if (o.epochs < 1) throw std::invalid_argument("learner: epochs must be at least 1");
+  model_.set_recompute(o.recompute);
 }
 
 LearnerStats PolicyLearner::train(const std::vector<Sample>& shard, float normaliser) {

@@ -116,10 +116,11 @@ struct LearnerOptions {
   float clip_low = 0.2f, clip_high = 0.2f, temperature = 1.0f, beta = 0.0f;
   int epochs = 1;
   int micro_batch = 0;  // sequences per forward/backward in a GRPO step (0: the whole shard)
+  bool recompute = false;  // recompute each block's activations in the backward (CausalLM::set_recompute)
   template <class A>
   void serialize(A& ar, unsigned) {
     ar& lr& min_lr& weight_decay& clip_norm& warmup& total_steps& clip_low& clip_high& temperature& beta& epochs&
-        micro_batch;
+        micro_batch& recompute;
   }
 };
 

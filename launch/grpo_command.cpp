@@ -81,6 +81,7 @@ actors::GrpoTrainingOptions read_grpo_config(const toml::table& root, const std:
   Section model(paths ? root : none, "model", where), data(paths ? root : none, "data", where),
       grpo(root, "grpo", where);
   model.get("init", o.init);
+  model.get("recompute", o.recompute);
   data.get("world", o.world);
   data.get("index", o.index);
   data.get("tokenizer", o.tokenizer);

@@ -4,7 +4,8 @@
 # under mpirun -np 2 and -np 4 (rollout, reward and learner on different
 # ranks): the same seed and rank count give the same metrics (timings aside)
 # and the same final policy; a run killed mid-run and resumed ends identical
-# to the uninterrupted one; bad config is one line and exit 2.
+# to the uninterrupted one; [model] recompute trains to the same bits; bad
+# config is one line and exit 2.
 #   tests/launch/grpo_cli_test.sh BUILD_BIN_DIR
 set -u
 bin="$1/newsrl"
@@ -99,6 +100,12 @@ grep -qv '"grad_norm":0.0,' "$tmp/a/metrics.jsonl" || fail "no gradient in any s
 [ -f "$tmp/a/checkpoints/step-00000004.h5" ] && [ -f "$tmp/a/config.toml" ] || fail "no checkpoint or config.toml"
 check "grpo -np 2 again" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/np2.toml" --run "$tmp/b"
 same_run "-np 2 twice" "$tmp/a" "$tmp/b"
+# [model] recompute: the learner runs each block again in the backward; the same bits.
+grpo_config | sed 's/^\[model\]$/[model]\nrecompute = true/' >"$tmp/recompute.toml"
+check "grpo recompute" 0 mpirun "${mpirun_flags[@]}" -np 2 "$bin" train grpo --config "$tmp/recompute.toml" --run "$tmp/r"
+has "grpo recompute" "the learners recompute each block's activations"
+grep -qx 'recompute = true' "$tmp/r/config.toml" || fail "config.toml should keep recompute = true" "$(cat "$tmp/r/config.toml")"
+same_run "recompute" "$tmp/a" "$tmp/r"
 
 # Per-reward advantages (and the learners' micro-batches): step 1 samples the
 # same lists (same seed, same init), so its rewards match run a's; the update
