@@ -451,6 +451,24 @@ void argmax_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits) {
   NEWSRL_CALL(argmax_rows, logits.device(), ids, logprobs, logits);
 }
 
+void sample_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits, const Tensor& uniforms,
+                 const SampleParams& params) {
+  const char* op = "sample_rows";
+  same_device(op, DType::f32, {&logprobs, &logits, &uniforms});
+  NEWSRL_NEED(ids.defined() && ids.dtype() == DType::i32 && ids.device() == logits.device(), op,
+              "ids should be int32 on the logits' device");
+  NEWSRL_NEED(logits.ndim() >= 1 && logits.dim(-1) >= 1, op, "logits " + logits.str() + " have no columns");
+  // Each row's units must fit 64 bits: 2^40 per token at most.
+  NEWSRL_NEED(logits.dim(-1) <= (std::int64_t{1} << 23), op, "logits " + logits.str() + ": more than 2^23 columns");
+  check_rows(op, logits, ids, "ids");
+  check_rows(op, logits, logprobs, "logprobs");
+  check_rows(op, logits, uniforms, "uniforms");
+  NEWSRL_NEED(params.temperature > 0.0f, op, "temperature must be positive (greedy picks: argmax_rows)");
+  NEWSRL_NEED(params.top_k >= 0, op, "top_k must not be negative");
+  NEWSRL_NEED(params.top_p > 0.0f && params.top_p <= 1.0f, op, "top_p must be in (0, 1]");
+  NEWSRL_CALL(sample_rows, logits.device(), ids, logprobs, logits, uniforms, params);
+}
+
 void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step) {
   const char* op = "adamw_step";
   same_device(op, DType::f32, {&param, &grad, &m, &v});

@@ -48,6 +48,17 @@ std::string_view matmul_precision_name(MatmulPrecision p);
 // "f32" / "tf32" / "bf16"; throws std::invalid_argument naming the choices otherwise.
 MatmulPrecision parse_matmul_precision(std::string_view name);
 
+// Sampling with a temperature, top-k and top-p (see OpTable::sample_rows).
+struct SampleParams {
+  float temperature = 1.0f;  // > 0
+  int top_k = 0;             // 0: no limit
+  float top_p = 1.0f;        // in (0, 1]; 1: no nucleus cut
+};
+
+// sample_rows counts probability in units of 2^-40: every sum is an exact
+// integer, the same in any order and on any device.
+inline constexpr double kSampleUnitsPerOne = 1099511627776.0;  // 2^40
+
 // Targets equal to this are skipped by cross-entropy (Hugging Face's convention).
 inline constexpr std::int32_t kIgnoreIndex = -100;
 
@@ -122,6 +133,19 @@ struct OpTable {
   // of the row's maximum, logprobs[r] = logits[r, ids[r]] - logsumexp(row),
   // the log-sum-exp accumulated in double. ids int32 [R], logprobs [R].
   void (*argmax_rows)(Tensor& ids, Tensor& logprobs, const Tensor& logits);
+  // One draw per row of logits [R, V] (finite, not NaN) at temperature T, from
+  // the row's uniform u in [0, 1) (uniforms [R], drawn by the caller from its
+  // own random streams). Order the row by logit, highest first, the lower id
+  // first on ties. The candidates are the first top_k of that order (0: all),
+  // cut to its shortest prefix holding at least top_p of their probability.
+  // A token's probability is exp((x - max) / T) in double, counted in whole
+  // units of 2^-40 (kSampleUnitsPerOne); the draw walks the candidates in id
+  // order and takes the one holding unit floor(u * their units). ids int32
+  // [R]; logprobs [R] = log softmax(logits / T) at the id, before any cut, the
+  // sum in double. (The host sampler of models/generation.cpp draws from the
+  // same distribution by walking the candidates in logit order.)
+  void (*sample_rows)(Tensor& ids, Tensor& logprobs, const Tensor& logits, const Tensor& uniforms,
+                      const SampleParams& params);
   // One AdamW step (step counts from 1): moments m, v; decoupled weight decay.
   void (*adamw_step)(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step);
 };
@@ -173,6 +197,8 @@ void copy(Tensor& dst, const Tensor& src);
 double sum_squares(const Tensor& x);
 double sum_squares(const std::vector<const Tensor*>& xs);
 void argmax_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits);
+void sample_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits, const Tensor& uniforms,
+                 const SampleParams& params);
 void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamW& hp, std::int64_t step);
 
 }  // namespace newsrl::kernels

@@ -18,8 +18,8 @@ namespace {
 // Dense ops (embeddings, norms, projections, MLP) take every new token of
 // every sequence as one batch of rows; rotary embeddings and attention run per
 // sequence, at that sequence's own positions. Everything lives on the model's
-// device; greedy picks are made there too, and only sampling with a
-// temperature copies each step's logits back to the host.
+// device; greedy picks and draws are made there too (on the CPU, draws with a
+// temperature read each step's logits row by row on the host).
 class CachedDecoder {
  public:
   // lockstep: every step will run every sequence at one position (step_lockstep).
@@ -227,8 +227,9 @@ std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t sequence) {
   return z ^ (z >> 31);
 }
 
-// Draws one token from a row of logits at temperature o.temperature > 0 (greedy
-// picks go through kernels::argmax_rows); returns it with its log-probability.
+// Draws one token from a row of logits at temperature o.temperature > 0 on the
+// host (greedy picks go through kernels::argmax_rows, and draws on a GPU
+// through kernels::sample_rows); returns it with its log-probability.
 std::pair<std::int32_t, float> draw(const float* logits, std::int64_t vocab, const SamplingOptions& o,
                                     std::mt19937_64& rng) {
   const double t = o.temperature;
@@ -335,13 +336,25 @@ std::vector<Generated> generate(CausalLM& model, const std::vector<std::vector<s
     }
     const std::int64_t nactive = static_cast<std::int64_t>(active.size());
     std::vector<std::pair<std::int32_t, float>> drawn(active.size());
-    if (options.temperature <= 0.0f) {
-      // Greedy: picked where the logits are (argmax_rows does the host
-      // sampler's arithmetic); only an id and a log-prob per row come back.
+    if (options.temperature <= 0.0f || logits.device() != k::Device::cpu) {
+      // Greedy picks, and draws on a GPU, are made where the logits are;
+      // only an id and a log-prob per row come back. argmax_rows does the
+      // host sampler's arithmetic; sample_rows draws from the same
+      // distribution, from one uniform of the sequence's own stream per token.
       const std::int64_t rows = logits.shape().rows();
       Tensor ids = Tensor::empty({rows}, k::DType::i32, logits.device());
       Tensor logprobs = Tensor::empty({rows}, k::DType::f32, logits.device());
-      k::argmax_rows(ids, logprobs, logits);
+      if (options.temperature <= 0.0f) {
+        k::argmax_rows(ids, logprobs, logits);
+      } else {
+        std::vector<float> u(static_cast<std::size_t>(rows), 0.0f);  // rows of finished sequences: unread
+        for (std::size_t i = 0; i < active.size(); ++i) {
+          std::mt19937_64& rng = rngs[static_cast<std::size_t>(active[i])];
+          u[static_cast<std::size_t>(row[i])] = static_cast<float>(std::uniform_real_distribution<double>(0.0, 1.0)(rng));
+        }
+        const Tensor uniforms = Tensor::from(u, {rows}).to(logits.device());
+        k::sample_rows(ids, logprobs, logits, uniforms, {options.temperature, options.top_k, options.top_p});
+      }
       const std::vector<std::int32_t> id = ids.to_vector<std::int32_t>();
       const std::vector<float> lp = logprobs.to_vector<float>();
       for (std::size_t i = 0; i < active.size(); ++i) {

@@ -20,6 +20,7 @@ void register_elementwise(OpTable& t);  // elementwise.cpp: add, mul, accumulate
 void register_norms(OpTable& t);        // norms.cpp: rmsnorm, layernorm
 void register_embedding(OpTable& t);    // embedding.cpp
 void register_softmax(OpTable& t);      // softmax.cpp: softmax, log-softmax, cross-entropy, argmax_rows
+void register_sample(OpTable& t);       // sample.cpp: sampling with a temperature, top-k and top-p
 void register_rope(OpTable& t);         // rope.cpp
 void register_attention(OpTable& t);    // attention.cpp
 void register_optimizer(OpTable& t);    // optimizer.cpp: AdamW

@@ -10,6 +10,7 @@ const OpTable& table() {
     register_norms(t);
     register_embedding(t);
     register_softmax(t);
+    register_sample(t);
     register_rope(t);
     register_attention(t);
     register_optimizer(t);

@@ -43,6 +43,7 @@ void register_softmax(OpTable& t);      // softmax.cu: softmax, log-softmax, cro
 void register_rope(OpTable& t);         // rope.cu
 void register_attention(OpTable& t);    // attention.cu
 void register_optimizer(OpTable& t);    // optimizer.cu: AdamW
+void register_sample(OpTable& t);       // sample.cu: sampling with a temperature, top-k and top-p
 void register_policy_loss(OpTable& t);  // policy_loss.cu: the clipped PPO / Dr.GRPO objective
 
 }  // namespace newsrl::kernels::cuda

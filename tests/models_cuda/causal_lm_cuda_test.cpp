@@ -311,5 +311,50 @@ TEST(CausalLMCuda, QwenBlockShapeLockstepGenerationMatchesTheCpu) {
   greedy_generation(small_qwen(), 18, true);
 }
 
+// Draws with a temperature on the GPU (kernels::sample_rows, one uniform of
+// each sequence's stream per token), per sequence and in lockstep: the same
+// seed draws the same tokens; each token's log-prob is the CPU model's
+// (temperature 1); top_k 1, and a nucleus of one token, are the greedy choice.
+TEST(CausalLMCuda, MicroSampledGenerationOnTheGpu) {
+  NEWSRL_REQUIRE_GPU();
+  CausalLM cpu(micro());
+  CausalLM gpu(micro(), Device::cuda);
+  init_both(cpu, gpu, 19);
+  const std::vector<std::vector<std::vector<std::int32_t>>> batches = {
+      {{5, 17, 300, 2, 9}, {1}, {40, 41, 42, 43, 44, 45, 46}},  // per sequence
+      {{5, 17, 300, 2, 9}, {1, 2, 3, 4, 5}, {40, 41, 42, 43, 44}}};  // lockstep
+  for (const auto& prompts : batches) {
+    SamplingOptions o;
+    o.max_new_tokens = 8;
+    o.temperature = 1.0f;
+    o.seed = 3;
+    const std::vector<Generated> a = generate(gpu, prompts, o), b = generate(gpu, prompts, o);
+    std::vector<std::vector<std::int32_t>> drawn;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].tokens, b[i].tokens) << "prompt " << i;
+      drawn.push_back(a[i].tokens);
+    }
+    const std::vector<Scored> want = score(cpu, prompts, drawn);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      ASSERT_EQ(a[i].logprobs.size(), want[i].logprobs.size());
+      for (std::size_t j = 0; j < a[i].logprobs.size(); ++j) {
+        EXPECT_NEAR(a[i].logprobs[j], want[i].logprobs[j], 1e-3f + 1e-3f * std::abs(want[i].logprobs[j]))
+            << "prompt " << i << " token " << j;
+      }
+    }
+    SamplingOptions greedy = o;
+    greedy.temperature = 0.0f;
+    const std::vector<Generated> g = generate(cpu, prompts, greedy);
+    SamplingOptions top1 = o, nucleus = o;
+    top1.top_k = 1;
+    nucleus.top_p = 1e-6f;
+    const std::vector<Generated> k1 = generate(gpu, prompts, top1), p1 = generate(gpu, prompts, nucleus);
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      EXPECT_EQ(k1[i].tokens, g[i].tokens) << "top_k 1, prompt " << i;
+      EXPECT_EQ(p1[i].tokens, g[i].tokens) << "top_p 1e-6, prompt " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace newsrl::models
