@@ -70,6 +70,7 @@ __device__ Prefix radix_select(const float* xr, I cols, float max, double t, Uni
     need = *shared_need;
     mask |= 255u << shift;
   }
+  __syncthreads();  // every thread has read the last choice before thread 0 writes the shared slots again
   if (!by_units) return {prefix, need};
   // `need` units are left among the ties, which all weigh the same.
   const Units w = units(key_value(prefix), max, t);
