@@ -27,10 +27,6 @@ std::uint32_t order_key(float x) {
   return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
 }
 
-Units units(float x, float max, double temperature) {
-  return static_cast<Units>(std::exp((static_cast<double>(x) - max) / temperature) * kSampleUnitsPerOne);
-}
-
 void sample_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits, const Tensor& uniforms, const SampleParams& p) {
   const I cols = logits.dim(-1), rows = logits.shape().rows();
   const float* x = logits.data<float>();
@@ -46,8 +42,9 @@ void sample_rows(Tensor& ids, Tensor& logprobs, const Tensor& logits, const Tens
     std::vector<std::uint32_t> key(static_cast<std::size_t>(cols));
     double sum = 0;
     for (I i = 0; i < cols; ++i) {
-      sum += std::exp((static_cast<double>(row[i]) - max) / t);
-      w[static_cast<std::size_t>(i)] = units(row[i], max, t);
+      const double e = std::exp((static_cast<double>(row[i]) - max) / t);
+      sum += e;
+      w[static_cast<std::size_t>(i)] = static_cast<Units>(e * kSampleUnitsPerOne);
       key[static_cast<std::size_t>(i)] = order_key(row[i]);
     }
     std::vector<std::int32_t> order(static_cast<std::size_t>(cols));
